@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every slice uses: settings, auth, errors, audit, idempotency, OpenAPI."""

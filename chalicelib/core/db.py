@@ -1,0 +1,114 @@
+"""PynamoDB plumbing shared by every store: lazy table names, the table registry, transactions.
+
+Table definitions are derived from the PynamoDB models themselves (`table_definitions()`), so the local
+stack, the tests and infra/ all create exactly the same tables from one source.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.core.errors import Conflict
+from chalicelib.core.settings import get_settings
+
+
+class LazyMeta(type):
+    """Metaclass for a model's ``Meta``: the table name and region come from settings when first used."""
+
+    table_suffix: str
+
+    @property
+    def table_name(cls) -> str:
+        return get_settings().table_name(cls.table_suffix)
+
+    @property
+    def region(cls) -> str | None:
+        return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+
+
+class BaseMeta(metaclass=LazyMeta):
+    table_suffix = ""
+    billing_mode = "PAY_PER_REQUEST"
+
+
+MODELS: list[type[Model]] = []
+
+
+def register_model(model: type[Model]) -> type[Model]:
+    """Class decorator: the model's table is part of the service (local stack, tests and infra create it)."""
+    MODELS.append(model)
+    return model
+
+
+def ttl_attribute_of(model: type[Model]) -> str | None:
+    from pynamodb.attributes import TTLAttribute
+
+    for name, attr in model.get_attributes().items():
+        if isinstance(attr, TTLAttribute):
+            return str(attr.attr_name or name)
+    return None
+
+
+def all_models() -> list[type[Model]]:
+    """Every registered model, after importing every slice (importing a slice registers its tables)."""
+    from chalicelib.slices import import_models
+
+    import_models()
+    return list(MODELS)
+
+
+def table_definitions() -> list[dict[str, Any]]:
+    """Every table as plain data: name suffix, keys, attribute definitions, indexes, TTL, stream."""
+    out: list[dict[str, Any]] = []
+    for model in all_models():
+        schema = model._get_schema()
+        meta = model.Meta
+        out.append(
+            {
+                "suffix": meta.table_suffix,  # type: ignore[attr-defined]
+                "key_schema": schema["key_schema"],
+                "attribute_definitions": schema["attribute_definitions"],
+                "global_secondary_indexes": schema.get("global_secondary_indexes", []),
+                "ttl_attribute": ttl_attribute_of(model),
+                "stream": getattr(meta, "stream_view_type", None),
+            }
+        )
+    return out
+
+
+def create_tables() -> None:
+    """Create every registered table that does not exist yet (local stack and tests; infra/ in AWS)."""
+    for model in all_models():
+        if not model.exists():
+            model.create_table(wait=True)
+            ttl = ttl_attribute_of(model)
+            if ttl:
+                model.update_ttl(ignore_update_ttl_errors=True)
+
+
+def _connection() -> Connection:
+    return Connection(region=LazyMeta.region.fget(BaseMeta))  # type: ignore[attr-defined]
+
+
+@contextmanager
+def transaction() -> Iterator[TransactWrite]:
+    """A DynamoDB transaction; a failed condition becomes a 409 Conflict (nothing was written)."""
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            yield tx
+    except TransactWriteError as e:
+        reasons = [r.code for r in (e.cancellation_reasons or []) if r is not None]
+        if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
+            raise Conflict(
+                "记录已被他人修改或已存在，请刷新后重试",
+                "The record was changed by someone else or already exists; reload and retry",
+            ) from e
+        raise

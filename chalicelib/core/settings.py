@@ -1,0 +1,64 @@
+"""Settings read lazily from the environment (never at import time of a route module)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+STAGES = ("local", "test", "dev", "prod")
+
+
+class SettingsError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    table_prefix: str
+    jwks_url: str
+    jwt_issuer: str
+    jwt_audiences: tuple[str, ...]
+    idempotency_ttl_seconds: int
+    version: str
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage in ("local", "test")
+
+    def table_name(self, suffix: str) -> str:
+        return f"{self.table_prefix}-{suffix}"
+
+
+def _require(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"environment variable {name} is required")
+    return value
+
+
+@functools.cache
+def get_settings() -> Settings:
+    stage = os.environ.get("STAGE", "local")
+    if stage not in STAGES:
+        raise SettingsError(f"STAGE must be one of {STAGES}, got {stage!r}")
+    audiences = tuple(a for a in os.environ.get("JWT_AUDIENCE", "").split(",") if a)
+    if not audiences:
+        raise SettingsError("environment variable JWT_AUDIENCE is required")
+    return Settings(
+        stage=stage,
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or _require("AWS_REGION"),
+        table_prefix=_require("TABLE_PREFIX"),
+        jwks_url=_require("JWKS_URL"),
+        jwt_issuer=_require("JWT_ISSUER"),
+        jwt_audiences=audiences,
+        idempotency_ttl_seconds=int(os.environ.get("IDEMPOTENCY_TTL_SECONDS", "86400")),
+        version=os.environ.get("APP_VERSION", "0.1.0"),
+    )
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests change the environment with monkeypatch, then call this)."""
+    get_settings.cache_clear()

@@ -1,0 +1,38 @@
+"""`python -m chalicelib.localstack`: run the whole service locally until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from chalicelib.localstack.stack import LocalStack
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="宁乡 governance service, local stack")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--moto-port", type=int, default=5000)
+    parser.add_argument("--save-interval", type=float, default=120.0, help="seconds between state saves")
+    args = parser.parse_args()
+    stack = LocalStack(port=args.port, moto_port=args.moto_port, save_interval=args.save_interval)
+    done = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    stack.start()
+    print(f"宁乡 governance service / 基层治理服务: {stack.base_url}")
+    print(f"  OpenAPI: {stack.base_url}/openapi.json   health: {stack.base_url}/health")
+    print(f"  restored {stack.restored} items from .local/, resumed {stack.resumed} workflows")
+    print("  demo accounts (sign in at / or POST /local-auth/token {\"username\": ...}):")
+    for a in stack.accounts()["accounts"]:
+        print(f"    {a['username']:<14} {a['role']:<15} {a['scope']:<28} {a['display_name']}")
+    for c in stack.accounts()["clients"]:
+        print(f"    {c['username']:<14} {c['role']:<15} {c['scope']:<28} {c['display_name']} (Open311 api_key in .local/agency-api-key)")
+    print(f"  state saved to .local/ every {args.save_interval:.0f} s and on exit; Ctrl-C stops everything")
+    done.wait()
+    stack.stop()
+    print("stopped; state saved")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""Demo data for `make run`: a slice of 宁乡 (people and places from the source article) and one account
+per role. Idempotent: running it again changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from chalicelib.core.apikeys import ApiKeyStore
+from chalicelib.core.audit import Actor, AuditStore
+from chalicelib.core.auth import Principal
+from chalicelib.core.profiles import ProfileStore
+from chalicelib.grid.store import UnitModel, UnitStore
+
+CITY = "430182"
+
+# (path, name, level)
+DEMO_UNITS: tuple[tuple[str, str, str], ...] = (
+    (CITY, "宁乡市", "city"),
+    (f"{CITY}/DCQ", "大成桥镇", "town"),
+    (f"{CITY}/DCQ/QS", "鹊山村", "village"),
+    (f"{CITY}/DCQ/QS/P01", "鹊山村第一片", "area"),
+    (f"{CITY}/DCQ/QS/P01/Z01", "第一组", "group"),
+    (f"{CITY}/DCQ/QS/P01/Z01/L01", "第一邻", "neighbourhood"),
+    (f"{CITY}/DCQ/QS/P01/Z01/L02", "第二邻", "neighbourhood"),
+    (f"{CITY}/DCQ/QS/P01/Z02", "第二组", "group"),
+    (f"{CITY}/DCQ/QS/P02", "鹊山村第二片", "area"),
+    (f"{CITY}/DCQ/SS", "石山村", "village"),
+    (f"{CITY}/DCQ/SS/P02", "石山村第二片区", "area"),
+    (f"{CITY}/ZF", "资福镇", "town"),
+    (f"{CITY}/ZF/QQH", "清泉河村", "village"),
+    (f"{CITY}/ZF/QQH/P01", "清泉河村第一片", "area"),
+)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    display_name: str
+    role: str
+    scope_kind: str
+    scope: str
+    machine: bool = False
+
+    @property
+    def sub(self) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"ningxiang-local:{self.username}"))
+
+    def principal(self) -> Principal:
+        return Principal(self.sub, self.username, self.display_name, self.role, self.scope_kind, self.scope)
+
+
+DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
+    DemoAccount("zhang-liangke", "张良科（鹊山村第一邻 邻长）", "neighbour_head", "unit", f"{CITY}/DCQ/QS/P01/Z01/L01"),
+    DemoAccount("qs-group", "鹊山村第一组 组长", "group_head", "unit", f"{CITY}/DCQ/QS/P01/Z01"),
+    DemoAccount("qs-area", "鹊山村第一片 片长", "area_head", "unit", f"{CITY}/DCQ/QS/P01"),
+    DemoAccount("qs-village", "鹊山村 村干部", "village_cadre", "unit", f"{CITY}/DCQ/QS"),
+    DemoAccount("jiang-dan", "姜丹（石山村 村干部）", "village_cadre", "unit", f"{CITY}/DCQ/SS"),
+    DemoAccount("dcq-town", "大成桥镇 镇干部", "town_cadre", "unit", f"{CITY}/DCQ"),
+    DemoAccount("zf-town", "资福镇 镇干部", "town_cadre", "unit", f"{CITY}/ZF"),
+    DemoAccount("city-admin", "宁乡市 管理员", "city_admin", "unit", CITY),
+    DemoAccount("water-bureau", "宁乡市水利局 工作人员", "department", "department", "water"),
+    DemoAccount("auditor", "宁乡市 审计员", "auditor", "unit", CITY),
+)
+AGENCY_CLIENT = DemoAccount(
+    "agency-12345", "12345 政务服务便民热线（机器客户端）", "department", "department", "hotline12345", machine=True
+)
+SYSTEM_ACTOR = Actor(sub="system:seed", role="city_admin", scope=CITY, request_id="seed")
+
+
+def seed_demo(api_key: str) -> None:
+    """Create the demo units (with audit events), profiles and the agency client's API key."""
+    units = UnitStore(audit=AuditStore())
+    for path, name, level in DEMO_UNITS:
+        if units.get(path) is None:
+            parent = path.rsplit("/", 1)[0] if "/" in path else None
+            units.create(
+                UnitModel(path, code=path.rsplit("/", 1)[-1], name=name, level=level, parent=parent), SYSTEM_ACTOR
+            )
+    profiles = ProfileStore()
+    for account in (*DEMO_ACCOUNTS, AGENCY_CLIENT):
+        profiles.ensure(account.principal())
+    ApiKeyStore().register(api_key, client_sub=AGENCY_CLIENT.sub, label=AGENCY_CLIENT.display_name)

@@ -1,0 +1,321 @@
+"""The local stack behind `make run`: moto server (DynamoDB, Step Functions), the Chalice app in-process,
+the web frontend and the local identity provider, all on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import os
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from moto.server import ThreadedMotoServer
+
+from chalicelib.core import workflows
+from chalicelib.core.settings import reset_settings
+from chalicelib.localstack.issuer import AGENCY_AUDIENCE, WEB_AUDIENCE, LocalIssuer
+from chalicelib.localstack.state import load_tables, save_tables
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+API_PREFIXES = ("/v1/", "/health", "/openapi.json", "/open311/")
+STATIC_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+class LocalStack:
+    def __init__(
+        self,
+        *,
+        port: int = 8000,
+        moto_port: int = 5000,
+        state_dir: Path = PROJECT_DIR / ".local",
+        web_dir: Path = PROJECT_DIR / "web",
+        save_interval: float = 120.0,
+        seed: bool = True,
+    ) -> None:
+        self.port, self.moto_port = port, moto_port
+        self.state_dir, self.web_dir = state_dir, web_dir
+        self.save_interval, self.seed = save_interval, seed
+        self.base_url = f"http://127.0.0.1:{port}"
+        self._stop = threading.Event()
+        self._lock = threading.Lock()  # one request in the app at a time, as in one Lambda container
+        self._moto: ThreadedMotoServer | None = None
+        self._http: ThreadingHTTPServer | None = None
+        self._threads: list[threading.Thread] = []
+        self.api_key = ""
+
+    # -- environment -------------------------------------------------------------------------------
+    def _configure_environment(self) -> None:
+        """The local stage's settings from .chalice/config.json, pointed at this stack's ports."""
+        config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+        env: dict[str, str] = {**config.get("environment_variables", {})}
+        env.update(config["stages"]["local"]["environment_variables"])
+        env.update(
+            {
+                "JWKS_URL": f"{self.base_url}/.well-known/jwks.json",
+                "JWT_ISSUER": f"{self.base_url}/local-auth",
+                "AWS_ENDPOINT_URL": f"http://127.0.0.1:{self.moto_port}",
+                "MOTO_PORT": str(self.moto_port),
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+                "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
+            }
+        )
+        os.environ.update(env)  # this process *is* the local Lambda environment
+        os.environ.pop("AWS_REGION", None)
+        reset_settings()
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._configure_environment()
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self._moto.start()
+        requests.post(
+            f"http://127.0.0.1:{self.moto_port}/moto-api/config",
+            json={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}},
+            timeout=10,
+        ).raise_for_status()
+        from chalicelib.core.db import create_tables
+
+        create_tables()
+        restored = load_tables(self.state_dir / "tables.json")
+        self.state_machines = self._create_state_machines()
+        self.issuer = LocalIssuer.load_or_create(self.state_dir / "issuer-key.pem", f"{self.base_url}/local-auth")
+        self.api_key = self._agency_api_key()
+        if self.seed:
+            from chalicelib.localstack.seed import seed_demo
+
+            seed_demo(self.api_key)
+        self.resumed = workflows.resume_all()
+        self.restored = restored
+        self._serve()
+        self._every(self.save_interval, self.save)
+
+    def _agency_api_key(self) -> str:
+        from chalicelib.core.apikeys import new_api_key
+
+        path = self.state_dir / "agency-api-key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(new_api_key())
+        return path.read_text().strip()
+
+    def _create_state_machines(self) -> dict[str, str]:
+        import boto3
+
+        from chalicelib.core.settings import get_settings
+
+        settings = get_settings()
+        sfn = boto3.client("stepfunctions")
+        existing = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
+        subs = {f"Table_{m}": settings.table_name(m) for m in _table_suffixes()}
+        arns: dict[str, str] = {}
+        for name in workflows.workflow_names():
+            full = f"{settings.table_prefix}-{name}"
+            definition = json.dumps(workflows.render(name, subs))
+            if full in existing:
+                sfn.update_state_machine(stateMachineArn=existing[full], definition=definition)
+                arns[name] = existing[full]
+            else:
+                arns[name] = sfn.create_state_machine(
+                    name=full, definition=definition, roleArn="arn:aws:iam::123456789012:role/local-sfn"
+                )["stateMachineArn"]
+        return arns
+
+    def _every(self, interval: float, fn: Any) -> None:
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                fn()
+
+        t = threading.Thread(target=loop, name="state-saver", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def save(self) -> int:
+        return save_tables(self.state_dir / "tables.json")
+
+    def stop(self) -> None:
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+        try:
+            self.save()
+        finally:
+            if self._moto is not None:
+                self._moto.stop()
+
+    # -- HTTP --------------------------------------------------------------------------------------
+    def _serve(self) -> None:
+        from chalice.config import Config
+        from chalice.local import LocalGateway
+
+        import app as app_module
+
+        gateway = LocalGateway(app_module.app, Config.create(chalice_stage="local", lambda_timeout=30))
+        handler = _make_handler(self, gateway)
+        self._http = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self._http.daemon_threads = True
+        t = threading.Thread(target=self._http.serve_forever, name="http", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def accounts(self) -> dict[str, Any]:
+        from chalicelib.localstack.seed import AGENCY_CLIENT, DEMO_ACCOUNTS
+
+        return {
+            "accounts": [
+                {"username": a.username, "display_name": a.display_name, "role": a.role, "scope": a.scope}
+                for a in DEMO_ACCOUNTS
+            ],
+            "clients": [
+                {
+                    "client_id": AGENCY_CLIENT.username,
+                    "username": AGENCY_CLIENT.username,
+                    "display_name": AGENCY_CLIENT.display_name,
+                    "role": AGENCY_CLIENT.role,
+                    "scope": AGENCY_CLIENT.scope,
+                    "api_key": self.api_key,
+                }
+            ],
+        }
+
+    def token_for(self, username: str) -> str | None:
+        from chalicelib.core.profiles import ProfileStore
+        from chalicelib.localstack.seed import AGENCY_CLIENT
+
+        sub = ProfileStore().sub_for_username(username)
+        if sub is None:
+            return None
+        audience = AGENCY_AUDIENCE if username == AGENCY_CLIENT.username else WEB_AUDIENCE
+        return self.issuer.mint(sub, audience=audience, extra={"username": username})
+
+
+def _table_suffixes() -> list[str]:
+    from chalicelib.core.db import all_models
+
+    return [m.Meta.table_suffix for m in all_models()]  # type: ignore[attr-defined]
+
+
+def _make_handler(stack: LocalStack, gateway: Any) -> type[BaseHTTPRequestHandler]:
+    from chalice.local import LocalGatewayException
+
+    from chalicelib.core.gateway import translate
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "ningxiang-local"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep the access log quiet
+            return
+
+        def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+            self.send_response(status)
+            for k, v in headers.items():
+                if k.lower() not in ("content-length", "connection", "transfer-encoding"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _json(self, status: int, data: Any) -> None:
+            self._send(status, {"Content-Type": "application/json"}, json.dumps(data, ensure_ascii=False).encode())
+
+        def _body(self) -> bytes:
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+
+        def _dispatch(self) -> None:
+            path = urlsplit(self.path).path
+            if path == "/.well-known/jwks.json" and self.command == "GET":
+                return self._send(200, {"Content-Type": "application/json"}, stack.issuer.jwks_json())
+            if path == "/local-auth/accounts" and self.command == "GET":
+                return self._json(200, stack.accounts())
+            if path == "/local-auth/token" and self.command == "POST":
+                return self._token()
+            if path.startswith(API_PREFIXES):
+                return self._api()
+            if self.command in ("GET", "HEAD"):
+                return self._static(path)
+            return self._json(404, _not_found())
+
+        def _token(self) -> None:
+            try:
+                username = json.loads(self._body() or b"{}").get("username")
+            except (ValueError, AttributeError):
+                username = None
+            token = stack.token_for(username) if isinstance(username, str) else None
+            if token is None:
+                return self._json(400, {"error": {
+                    "code": "unknown_user", "message": "没有这个演示账号", "message_en": "No such demo account",
+                    "fields": [{"path": "body.username", "message": "未知账号 / unknown account"}], "request_id": "",
+                }})  # fmt: skip
+            return self._json(200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600})
+
+        def _api(self) -> None:
+            body = self._body()
+            headers = {k: v for k, v in self.headers.items()}
+            with stack._lock:
+                try:
+                    response = gateway.handle_request(self.command, self.path, headers, body)
+                except LocalGatewayException as e:
+                    status, out_headers, out_body = translate(e.CODE, dict(e.headers), e.body)
+                    return self._send(status, out_headers, out_body)
+            raw = response.get("body") or b""
+            if response.get("isBase64Encoded"):
+                import base64
+
+                raw = base64.b64decode(raw)
+            out = raw if isinstance(raw, bytes) else str(raw).encode()
+            headers_out = {k: str(v) for k, v in (response.get("headers") or {}).items()}
+            self._send(int(response["statusCode"]), headers_out, out)
+
+        def _static(self, path: str) -> None:
+            rel = "index.html" if path in ("", "/") else path.lstrip("/")
+            target = (stack.web_dir / rel).resolve()
+            if not target.is_relative_to(stack.web_dir.resolve()) or not target.is_file():
+                return self._json(404, _not_found())
+            ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+            if ctype == "text/javascript":
+                ctype = "application/javascript"
+            headers = {"Content-Type": ctype + ("; charset=utf-8" if ctype.startswith("text/") or "javascript" in ctype else ""),
+                       "Cache-Control": "no-cache", **STATIC_HEADERS}  # fmt: skip
+            self._send(200, headers, target.read_bytes())
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._dispatch()
+
+        do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET  # noqa: N815
+
+    return Handler
+
+
+def _not_found() -> dict[str, Any]:
+    return {"error": {"code": "not_found", "message": "页面不存在", "message_en": "Not found", "fields": [], "request_id": ""}}
+
+
+def wait_until_up(base_url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(f"{base_url}/health", timeout=2).status_code == HTTPStatus.OK:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{base_url} did not come up")
+        time.sleep(0.2)

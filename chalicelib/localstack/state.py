@@ -1,0 +1,55 @@
+"""Save and restore the local stack's tables under .local/ (on shutdown and every few minutes)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from chalicelib.core.db import all_models
+
+
+def _client() -> Any:
+    import boto3
+
+    return boto3.client("dynamodb")
+
+
+def save_tables(path: Path) -> int:
+    """Write every table's items to `path` atomically; return the item count."""
+    client = _client()
+    dump: dict[str, list[dict[str, Any]]] = {}
+    count = 0
+    for model in all_models():
+        name = model.Meta.table_name
+        items: list[dict[str, Any]] = []
+        for page in client.get_paginator("scan").paginate(TableName=name):
+            items += page["Items"]
+        dump[name] = items
+        count += len(items)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(dump, ensure_ascii=False))
+    os.replace(tmp, path)
+    return count
+
+
+def load_tables(path: Path) -> int:
+    """Put back the items saved by `save_tables` (tables must exist); return the item count."""
+    if not path.exists():
+        return 0
+    client = _client()
+    dump: dict[str, list[dict[str, Any]]] = json.loads(path.read_text())
+    count = 0
+    known = {m.Meta.table_name for m in all_models()}
+    for name, items in dump.items():
+        if name not in known:
+            continue
+        for start in range(0, len(items), 25):
+            batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+            pending: dict[str, Any] = {name: batch}
+            while pending:
+                pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        count += len(items)
+    return count

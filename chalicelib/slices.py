@@ -1,0 +1,27 @@
+"""The slices of the service, in one list: app.py registers their routes, and importing them registers
+every table (for the local stack, the tests and infra/)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.core.api import ApiBlueprint
+
+ROUTE_MODULES: tuple[str, ...] = (
+    "chalicelib.core.routes",
+    "chalicelib.grid.routes",
+)
+
+# Modules holding tables that no route module imports yet.
+MODEL_MODULES: tuple[str, ...] = ("chalicelib.core.apikeys", "chalicelib.core.idempotency")
+
+
+def import_models() -> None:
+    for name in (*ROUTE_MODULES, *MODEL_MODULES):
+        importlib.import_module(name)
+
+
+def blueprints() -> list[ApiBlueprint]:
+    return [importlib.import_module(name).api for name in ROUTE_MODULES]
