@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalice import Chalice
+from chalice.app import Chalice
 
 from chalicelib.core.authorizer import auth_blueprint
 from chalicelib.core.middleware import register_middleware

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 from pynamodb.exceptions import PynamoDBException
 
@@ -188,7 +188,11 @@ def _shape(result: Any, spec: RouteSpec) -> Reply:
 
 
 def _json_response(reply: Reply, request_id: str) -> Response:
-    headers = {"Content-Type": "application/json", "X-Request-Id": request_id, **reply.headers}
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "application/json",
+        "X-Request-Id": request_id,
+        **reply.headers,
+    }
     if isinstance(reply.body, bytes | str):
         return Response(body=reply.body, status_code=reply.status, headers=headers)
     return Response(
@@ -283,9 +287,15 @@ class ApiBlueprint:
         m.add_metric(name="LatencyMs", unit="Milliseconds", value=elapsed_ms)
         if reply.status >= 500:
             m.add_metric(name="ServerErrors", unit="Count", value=1)
-        return _json_response(reply, request_id) if spec.content_type == "application/json" or reply.status >= 400 \
-            else Response(body=reply.body, status_code=reply.status,
-                          headers={"Content-Type": spec.content_type, "X-Request-Id": request_id, **reply.headers})
+        return (
+            _json_response(reply, request_id)
+            if spec.content_type == "application/json" or reply.status >= 400
+            else Response(
+                body=reply.body,
+                status_code=reply.status,
+                headers={"Content-Type": spec.content_type, "X-Request-Id": request_id, **reply.headers},
+            )
+        )
 
     def _run(
         self, spec: RouteSpec, fn: Callable[[RequestContext], Any], request: Any, request_id: str,

@@ -34,7 +34,7 @@ def state_hash(state: dict[str, Any] | None) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class TimeIndex(GlobalSecondaryIndex["AuditEventModel"]):
+class TimeIndex(GlobalSecondaryIndex["AuditEventModel"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = "by_time"
         projection = AllProjection()
@@ -164,8 +164,7 @@ class AuditStore:
         result = AuditEventModel.by_time.query(
             month,
             AuditEventModel.at_key.between(start, end + "\uffff"),
-            filter_condition=(AuditEventModel.unit_path == scope)
-            | AuditEventModel.unit_path.startswith(scope + "/"),
+            filter_condition=(AuditEventModel.unit_path == scope) | AuditEventModel.unit_path.startswith(scope + "/"),
             limit=limit,
             last_evaluated_key=after,
         )

@@ -34,9 +34,7 @@ AUTHENTICATED = "authenticated"
 # refused (deny by default), and a route naming an unknown permission cannot be registered.
 PERMISSIONS: dict[str, frozenset[str]] = {
     AUTHENTICATED: frozenset(ROLES),
-    "units:read": frozenset(
-        {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
-    ),
+    "units:read": frozenset({"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}),
     "units:write": frozenset({"village_cadre", "town_cadre", "city_admin"}),
     "audit:read": frozenset({"auditor", "city_admin"}),
 }

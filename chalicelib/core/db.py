@@ -94,8 +94,15 @@ def create_tables() -> None:
                 model.update_ttl(ignore_update_ttl_errors=True)
 
 
+_connections: dict[str | None, Connection] = {}
+
+
 def _connection() -> Connection:
-    return Connection(region=LazyMeta.region.fget(BaseMeta))  # type: ignore[attr-defined]
+    """One connection (one botocore client) per region per process, as PynamoDB keeps one per model."""
+    region = LazyMeta.region.fget(BaseMeta)  # type: ignore[attr-defined]
+    if region not in _connections:
+        _connections[region] = Connection(region=region)
+    return _connections[region]
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -51,11 +51,11 @@ def _runner() -> Callable[..., dict[str, Any]]:
         expires_after_seconds=settings.idempotency_ttl_seconds,
     )
 
-    @idempotent_function(data_keyword_argument="request", persistence_store=store, config=config)
     def run(*, request: dict[str, Any], work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return work()
 
-    return run
+    decorated = idempotent_function(data_keyword_argument="request", persistence_store=store, config=config)(run)
+    return cast("Callable[..., dict[str, Any]]", decorated)
 
 
 def check_key(key: str) -> None:
@@ -67,9 +67,7 @@ def check_key(key: str) -> None:
         )
 
 
-def run_once(
-    *, key: str, namespace: str, body: Any, work: Callable[[], dict[str, Any]]
-) -> tuple[dict[str, Any], bool]:
+def run_once(*, key: str, namespace: str, body: Any, work: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], bool]:
     """Run `work` once per (namespace, key); replay the first result afterwards.
 
     Returns the result and whether it was a replay. The same key with another body is refused (422).

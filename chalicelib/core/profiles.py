@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, VersionAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.exceptions import PutError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.core.auth import ROLES, Principal
 from chalicelib.core.db import BaseMeta, register_model
 
 
-class UsernameIndex(GlobalSecondaryIndex["ProfileModel"]):
+class UsernameIndex(GlobalSecondaryIndex["ProfileModel"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = "by_username"
         projection = AllProjection()

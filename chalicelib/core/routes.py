@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib.core.api import ApiBlueprint, RequestContext
 from chalicelib.core.audit import AuditService, AuditStore
 from chalicelib.core.auth import AUTHENTICATED, PUBLIC, ROLE_LABELS, permissions_of
+from chalicelib.core.errors import BadRequest
 from chalicelib.core.health import backends_up
 from chalicelib.core.openapi import build_openapi
 from chalicelib.core.schemas import (
@@ -87,9 +88,10 @@ def audit_events(ctx: RequestContext) -> AuditPageOut:
     q: AuditQuery = ctx.query
     if q.entity_type is not None and q.entity_id is not None:
         items, cursor = _audit().for_entity(ctx.user, q.entity_type, q.entity_id, limit=q.limit, cursor=q.cursor)
-    else:
-        assert q.start is not None and q.end is not None  # the query model guarantees one selector
+    elif q.start is not None and q.end is not None:
         items, cursor = _audit().in_range(ctx.user, q.start, q.end, limit=q.limit, cursor=q.cursor)
+    else:  # the query model admits no other case
+        raise BadRequest("缺少查询条件", "Missing query selector")
     return AuditPageOut.model_validate({"items": items, "next_cursor": cursor})
 
 

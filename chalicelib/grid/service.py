@@ -15,7 +15,7 @@ def unit_out(item: UnitModel) -> UnitOut:
         path=item.path,
         code=item.code,
         name=item.name,
-        level=item.level,  # type: ignore[arg-type]
+        level=item.level,
         level_label=LEVEL_LABELS[item.level],
         parent=item.parent,
         version=int(item.version or 0),
@@ -51,9 +51,7 @@ class GridService:
                 [FieldError("body.parent", "邻下不能再设单元 / no units below a neighbourhood")],
             )  # fmt: skip
         level = LEVELS[LEVELS.index(parent.level) + 1]
-        item = UnitModel(
-            f"{parent.path}/{data.code}", code=data.code, name=data.name, level=level, parent=parent.path
-        )
+        item = UnitModel(f"{parent.path}/{data.code}", code=data.code, name=data.name, level=level, parent=parent.path)
         try:
             return unit_out(self.units.create(item, actor))
         except Conflict as e:
@@ -62,9 +60,7 @@ class GridService:
                 [FieldError("body.code", "编码重复 / duplicate code")],
             ) from e  # fmt: skip
 
-    def update(
-        self, principal: Principal, actor: Actor, path: str, data: UnitUpdate, if_match: int | None
-    ) -> UnitOut:
+    def update(self, principal: Principal, actor: Actor, path: str, data: UnitUpdate, if_match: int | None) -> UnitOut:
         item = self._visible(principal, path)
         if if_match is not None and if_match != int(item.version or 0):
             raise Conflict(

@@ -12,7 +12,7 @@ from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.db import BaseMeta, register_model, transaction
 
 
-class ParentIndex(GlobalSecondaryIndex["UnitModel"]):
+class ParentIndex(GlobalSecondaryIndex["UnitModel"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = "by_parent"
         projection = AllProjection()

@@ -23,11 +23,12 @@ def main() -> None:
     print(f"宁乡 governance service / 基层治理服务: {stack.base_url}")
     print(f"  OpenAPI: {stack.base_url}/openapi.json   health: {stack.base_url}/health")
     print(f"  restored {stack.restored} items from .local/, resumed {stack.resumed} workflows")
-    print("  demo accounts (sign in at / or POST /local-auth/token {\"username\": ...}):")
+    print('  demo accounts (sign in at / or POST /local-auth/token {"username": ...}):')
     for a in stack.accounts()["accounts"]:
         print(f"    {a['username']:<14} {a['role']:<15} {a['scope']:<28} {a['display_name']}")
     for c in stack.accounts()["clients"]:
-        print(f"    {c['username']:<14} {c['role']:<15} {c['scope']:<28} {c['display_name']} (Open311 api_key in .local/agency-api-key)")
+        print(f"    {c['username']:<14} {c['role']:<15} {c['scope']:<28} {c['display_name']}")
+        print("      its Open311 api_key: .local/agency-api-key (or GET /local-auth/accounts)")
     print(f"  state saved to .local/ every {args.save_interval:.0f} s and on exit; Ctrl-C stops everything")
     done.wait()
     stack.stop()

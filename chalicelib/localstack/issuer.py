@@ -41,7 +41,8 @@ class LocalIssuer:
         """Load the key generated at first run, or generate and keep it (mode 0600)."""
         if key_file.exists():
             key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
-            assert isinstance(key, rsa.RSAPrivateKey)
+            if not isinstance(key, rsa.RSAPrivateKey):
+                raise TypeError(f"{key_file} does not hold an RSA private key")
             return cls(key, issuer)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         key_file.parent.mkdir(parents=True, exist_ok=True)
@@ -60,7 +61,14 @@ class LocalIssuer:
         numbers = self._key.public_key().public_numbers()
         return {
             "keys": [
-                {"kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid, "n": _b64(numbers.n), "e": _b64(numbers.e)}
+                {
+                    "kty": "RSA",
+                    "use": "sig",
+                    "alg": "RS256",
+                    "kid": self.kid,
+                    "n": _b64(numbers.n),
+                    "e": _b64(numbers.e),
+                }
             ]
         }
 

@@ -3,6 +3,7 @@ the web frontend and the local identity provider, all on 127.0.0.1."""
 
 from __future__ import annotations
 
+import base64
 import json
 import mimetypes
 import os
@@ -14,12 +15,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import boto3
 import requests
+from chalice.config import Config
+from chalice.local import LocalGateway, LocalGatewayException
 from moto.server import ThreadedMotoServer
 
+import app as app_module
 from chalicelib.core import workflows
-from chalicelib.core.settings import reset_settings
+from chalicelib.core.apikeys import new_api_key
+from chalicelib.core.db import all_models, create_tables
+from chalicelib.core.gateway import translate
+from chalicelib.core.profiles import ProfileStore
+from chalicelib.core.settings import get_settings, reset_settings
 from chalicelib.localstack.issuer import AGENCY_AUDIENCE, WEB_AUDIENCE, LocalIssuer
+from chalicelib.localstack.seed import AGENCY_CLIENT, DEMO_ACCOUNTS, seed_demo
 from chalicelib.localstack.state import load_tables, save_tables
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -85,16 +95,12 @@ class LocalStack:
             json={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}},
             timeout=10,
         ).raise_for_status()
-        from chalicelib.core.db import create_tables
-
         create_tables()
         restored = load_tables(self.state_dir / "tables.json")
         self.state_machines = self._create_state_machines()
         self.issuer = LocalIssuer.load_or_create(self.state_dir / "issuer-key.pem", f"{self.base_url}/local-auth")
         self.api_key = self._agency_api_key()
         if self.seed:
-            from chalicelib.localstack.seed import seed_demo
-
             seed_demo(self.api_key)
         self.resumed = workflows.resume_all()
         self.restored = restored
@@ -102,8 +108,6 @@ class LocalStack:
         self._every(self.save_interval, self.save)
 
     def _agency_api_key(self) -> str:
-        from chalicelib.core.apikeys import new_api_key
-
         path = self.state_dir / "agency-api-key"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,10 +116,6 @@ class LocalStack:
         return path.read_text().strip()
 
     def _create_state_machines(self) -> dict[str, str]:
-        import boto3
-
-        from chalicelib.core.settings import get_settings
-
         settings = get_settings()
         sfn = boto3.client("stepfunctions")
         existing = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
@@ -160,11 +160,6 @@ class LocalStack:
 
     # -- HTTP --------------------------------------------------------------------------------------
     def _serve(self) -> None:
-        from chalice.config import Config
-        from chalice.local import LocalGateway
-
-        import app as app_module
-
         gateway = LocalGateway(app_module.app, Config.create(chalice_stage="local", lambda_timeout=30))
         handler = _make_handler(self, gateway)
         self._http = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
@@ -174,8 +169,6 @@ class LocalStack:
         self._threads.append(t)
 
     def accounts(self) -> dict[str, Any]:
-        from chalicelib.localstack.seed import AGENCY_CLIENT, DEMO_ACCOUNTS
-
         return {
             "accounts": [
                 {"username": a.username, "display_name": a.display_name, "role": a.role, "scope": a.scope}
@@ -194,9 +187,6 @@ class LocalStack:
         }
 
     def token_for(self, username: str) -> str | None:
-        from chalicelib.core.profiles import ProfileStore
-        from chalicelib.localstack.seed import AGENCY_CLIENT
-
         sub = ProfileStore().sub_for_username(username)
         if sub is None:
             return None
@@ -205,16 +195,10 @@ class LocalStack:
 
 
 def _table_suffixes() -> list[str]:
-    from chalicelib.core.db import all_models
-
     return [m.Meta.table_suffix for m in all_models()]  # type: ignore[attr-defined]
 
 
 def _make_handler(stack: LocalStack, gateway: Any) -> type[BaseHTTPRequestHandler]:
-    from chalice.local import LocalGatewayException
-
-    from chalicelib.core.gateway import translate
-
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "ningxiang-local"
@@ -277,8 +261,6 @@ def _make_handler(stack: LocalStack, gateway: Any) -> type[BaseHTTPRequestHandle
                     return self._send(status, out_headers, out_body)
             raw = response.get("body") or b""
             if response.get("isBase64Encoded"):
-                import base64
-
                 raw = base64.b64decode(raw)
             out = raw if isinstance(raw, bytes) else str(raw).encode()
             headers_out = {k: str(v) for k, v in (response.get("headers") or {}).items()}
@@ -292,11 +274,12 @@ def _make_handler(stack: LocalStack, gateway: Any) -> type[BaseHTTPRequestHandle
             ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
             if ctype == "text/javascript":
                 ctype = "application/javascript"
-            headers = {"Content-Type": ctype + ("; charset=utf-8" if ctype.startswith("text/") or "javascript" in ctype else ""),
-                       "Cache-Control": "no-cache", **STATIC_HEADERS}  # fmt: skip
+            if ctype.startswith("text/") or "javascript" in ctype:
+                ctype += "; charset=utf-8"
+            headers = {"Content-Type": ctype, "Cache-Control": "no-cache", **STATIC_HEADERS}
             self._send(200, headers, target.read_bytes())
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._dispatch()
 
         do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET  # noqa: N815
@@ -305,7 +288,15 @@ def _make_handler(stack: LocalStack, gateway: Any) -> type[BaseHTTPRequestHandle
 
 
 def _not_found() -> dict[str, Any]:
-    return {"error": {"code": "not_found", "message": "页面不存在", "message_en": "Not found", "fields": [], "request_id": ""}}
+    return {
+        "error": {
+            "code": "not_found",
+            "message": "页面不存在",
+            "message_en": "Not found",
+            "fields": [],
+            "request_id": "",
+        }
+    }
 
 
 def wait_until_up(base_url: str, timeout: float = 30.0) -> None:

@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+import boto3
+
 from chalicelib.core.db import all_models
 
 
 def _client() -> Any:
-    import boto3
-
     return boto3.client("dynamodb")
 
 

@@ -1,0 +1,71 @@
+"""Fixtures: settings from a monkeypatched environment, a JWKS server on loopback, moto's mock_aws with
+the service's tables and demo data, and an API client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from moto import mock_aws
+
+import app as app_module
+from chalicelib.core import health, idempotency
+from chalicelib.core.db import create_tables
+from chalicelib.core.settings import reset_settings
+from chalicelib.localstack.issuer import LocalIssuer
+from chalicelib.localstack.seed import seed_demo
+from tests.support import ApiClient, jwks_server
+
+ISSUER_URL = "http://127.0.0.1/test-issuer"
+TEST_API_KEY = "test-agency-api-key-0123456789abcdefghijklmnop"
+
+
+@pytest.fixture(scope="session")
+def issuer() -> LocalIssuer:
+    return LocalIssuer.ephemeral(ISSUER_URL)
+
+
+@pytest.fixture(scope="session")
+def jwks_url(issuer: LocalIssuer) -> Iterator[str]:
+    with jwks_server(issuer) as url:
+        yield url
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, jwks_url: str) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.startswith("AWS_ENDPOINT_URL") or name in ("AWS_PROFILE", "AWS_REGION"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("STAGE", "test")
+    monkeypatch.setenv("TABLE_PREFIX", "test")
+    monkeypatch.setenv("JWKS_URL", jwks_url)
+    monkeypatch.setenv("JWT_ISSUER", ISSUER_URL)
+    monkeypatch.setenv("JWT_AUDIENCE", "ningxiang-web,ningxiang-agency")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    reset_settings()
+    yield
+    reset_settings()
+
+
+@pytest.fixture
+def aws(env: None) -> Iterator[None]:
+    """A fresh moto backend with every table created and the demo grid and accounts seeded."""
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
+        idempotency.reset()
+        health.reset()
+        create_tables()
+        seed_demo(TEST_API_KEY)
+        yield
+        idempotency.reset()
+        health.reset()
+
+
+@pytest.fixture
+def api(aws: None, issuer: LocalIssuer) -> ApiClient:
+    return ApiClient(app_module.app, issuer)
