@@ -259,7 +259,9 @@ class ApiBlueprint:
 
     def _handle(self, spec: RouteSpec, fn: Callable[[RequestContext], Any], path: dict[str, str]) -> Response:
         request = self.blueprint.current_request
-        request_id = str(request.context.get("requestId", ""))
+        # API Gateway's request id; Chalice's local gateway gives none, so fall back to the Lambda context's
+        context = self.blueprint.lambda_context
+        request_id = str(request.context.get("requestId") or getattr(context, "aws_request_id", ""))
         log = logger()
         log.set_correlation_id(request_id)
         token = current_route.set(spec.route_id)
@@ -326,7 +328,9 @@ class ApiBlueprint:
                 reply = _shape(fn(ctx), spec)
                 return {"status": reply.status, "body": reply.body, "headers": reply.headers}
 
-            stored, replayed = idempotency.run_once(key=key, namespace=namespace, body=body, work=work)
+            stored, replayed = idempotency.run_once(
+                key=key, namespace=namespace, body=body, work=work, lambda_context=self.blueprint.lambda_context
+            )
             headers_out = dict(stored.get("headers") or {})
             if replayed:
                 headers_out["Idempotent-Replayed"] = "true"

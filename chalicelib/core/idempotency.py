@@ -41,7 +41,7 @@ class IdempotencyRecordModel(Model):
 
 
 @functools.cache
-def _runner() -> Callable[..., dict[str, Any]]:
+def _runner() -> tuple[IdempotencyConfig, Callable[..., dict[str, Any]]]:
     settings = get_settings()
     store = DynamoDBPersistenceLayer(table_name=settings.table_name("idempotency"))
     config = IdempotencyConfig(
@@ -55,7 +55,7 @@ def _runner() -> Callable[..., dict[str, Any]]:
         return work()
 
     decorated = idempotent_function(data_keyword_argument="request", persistence_store=store, config=config)(run)
-    return cast("Callable[..., dict[str, Any]]", decorated)
+    return config, cast("Callable[..., dict[str, Any]]", decorated)
 
 
 def check_key(key: str) -> None:
@@ -67,7 +67,9 @@ def check_key(key: str) -> None:
         )
 
 
-def run_once(*, key: str, namespace: str, body: Any, work: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], bool]:
+def run_once(
+    *, key: str, namespace: str, body: Any, work: Callable[[], dict[str, Any]], lambda_context: Any
+) -> tuple[dict[str, Any], bool]:
     """Run `work` once per (namespace, key); replay the first result afterwards.
 
     Returns the result and whether it was a replay. The same key with another body is refused (422).
@@ -80,8 +82,11 @@ def run_once(*, key: str, namespace: str, body: Any, work: Callable[[], dict[str
         ran = True
         return work()
 
+    config, runner = _runner()
+    # the in-progress record expires with the invocation, so a crashed attempt does not block retries
+    config.register_lambda_context(lambda_context)
     try:
-        result = _runner()(request={"key": f"{namespace}|{key}", "body": body}, work=tracked)
+        result = runner(request={"key": f"{namespace}|{key}", "body": body}, work=tracked)
     except IdempotencyValidationError as e:
         raise IdempotencyMismatch(
             "该 Idempotency-Key 已用于另一个请求内容",
