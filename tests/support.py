@@ -11,10 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from chalice.app import Chalice
-from chalice.config import Config
-from chalice.local import LocalGateway, LocalGatewayException
 
-from chalicelib.core.gateway import translate
+from chalicelib.localstack.gateway import call, local_gateway
 from chalicelib.localstack.issuer import LocalIssuer
 from chalicelib.localstack.seed import AGENCY_CLIENT, DEMO_ACCOUNTS, DemoAccount
 
@@ -67,7 +65,7 @@ class ApiClient:
     """Calls the Chalice app through Chalice's local gateway, with the deployed API's gateway responses."""
 
     def __init__(self, app: Chalice, issuer: LocalIssuer) -> None:
-        self.gateway = LocalGateway(app, Config.create(chalice_stage="test", lambda_timeout=30))
+        self.gateway = local_gateway(app, "test")
         self.issuer = issuer
 
     def token(self, username: str, **kwargs: Any) -> str:
@@ -92,17 +90,8 @@ class ApiClient:
         if token is not None:
             hdrs["Authorization"] = f"Bearer {token}"
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-        try:
-            response = self.gateway.handle_request(method, path, hdrs, data)
-        except LocalGatewayException as e:
-            status, out_headers, out_body = translate(e.CODE, dict(e.headers), e.body)
-            return Answer(status, out_headers, out_body)
-        raw_body = response.get("body") or b""
-        return Answer(
-            int(response["statusCode"]),
-            {k.lower(): str(v) for k, v in (response.get("headers") or {}).items()},
-            raw_body if isinstance(raw_body, bytes) else str(raw_body).encode(),
-        )
+        status, out_headers, out_body = call(self.gateway, method, path, hdrs, data)
+        return Answer(status, {k.lower(): v for k, v in out_headers.items()}, out_body)
 
     def get(self, path: str, **kw: Any) -> Answer:
         return self.request("GET", path, **kw)

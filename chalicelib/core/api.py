@@ -41,9 +41,15 @@ from chalicelib.core.profiles import ProfileStore
 
 MAX_BODY_BYTES = 1_000_000
 THROTTLE_CODES = frozenset(
-    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-     "InternalServerError", "ServiceUnavailable", "TransactionInProgressException"}
-)  # fmt: skip
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+    }
+)
 
 current_route: contextvars.ContextVar[str] = contextvars.ContextVar("current_route", default="")
 
@@ -108,9 +114,10 @@ class RequestContext:
             return int(raw.strip().strip('"').removeprefix("W/").strip('"'))
         except ValueError as e:
             raise BadRequest(
-                "If-Match 须为版本号", "If-Match must be a version number",
+                "If-Match 须为版本号",
+                "If-Match must be a version number",
                 [FieldError("header.If-Match", "须为整数版本号 / must be an integer version")],
-            ) from e  # fmt: skip
+            ) from e
 
 
 # Pydantic error type -> Chinese message; English follows from Pydantic itself.
@@ -159,9 +166,10 @@ def _parse_body(spec: RouteSpec, raw: bytes | None) -> Any:
         data = json.loads(raw.decode("utf-8")) if raw else None
     except (UnicodeDecodeError, ValueError) as e:
         raise BadRequest(
-            "请求内容须为 UTF-8 编码的 JSON", "The request body must be UTF-8 JSON",
+            "请求内容须为 UTF-8 编码的 JSON",
+            "The request body must be UTF-8 JSON",
             [FieldError("body", "无法解析的 JSON / unparseable JSON")],
-        ) from e  # fmt: skip
+        ) from e
     if data is None:
         raise BadRequest("缺少请求内容", "Missing request body", [FieldError("body", "必填 / required")])
     try:
@@ -235,10 +243,19 @@ class ApiBlueprint:
 
         def decorate(fn: Callable[[RequestContext], Any]) -> Callable[[RequestContext], Any]:
             spec = RouteSpec(
-                name=fn.__name__, path=path, method=method, permission=permission, summary=summary,
-                tag=self.tag, body=body, query=query, response=response, status=status,
-                idempotent=idempotent, content_type=content_type,
-            )  # fmt: skip
+                name=fn.__name__,
+                path=path,
+                method=method,
+                permission=permission,
+                summary=summary,
+                tag=self.tag,
+                body=body,
+                query=query,
+                response=response,
+                status=status,
+                idempotent=idempotent,
+                content_type=content_type,
+            )
             ROUTES.append(spec)
             bp = self.blueprint
 
@@ -300,9 +317,13 @@ class ApiBlueprint:
         )
 
     def _run(
-        self, spec: RouteSpec, fn: Callable[[RequestContext], Any], request: Any, request_id: str,
+        self,
+        spec: RouteSpec,
+        fn: Callable[[RequestContext], Any],
+        request: Any,
+        request_id: str,
         path: dict[str, str],
-    ) -> Reply:  # fmt: skip
+    ) -> Reply:
         principal: Principal | None = None
         if spec.permission != PUBLIC:
             sub = str((request.context.get("authorizer") or {}).get("principalId", ""))

@@ -78,9 +78,20 @@ class Actor:
 
 
 CHAINED_FIELDS = (
-    "entity", "seq", "at", "actor_sub", "actor_role", "actor_scope", "action", "entity_type",
-    "entity_id", "unit_path", "request_id", "before_hash", "after_hash",
-)  # fmt: skip
+    "entity",
+    "seq",
+    "at",
+    "actor_sub",
+    "actor_role",
+    "actor_scope",
+    "action",
+    "entity_type",
+    "entity_id",
+    "unit_path",
+    "request_id",
+    "before_hash",
+    "after_hash",
+)
 
 
 def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
@@ -220,9 +231,13 @@ class AuditService:
         after = state.get("k")
         for month in months[months.index(state["m"]) :]:
             items, after = self.store.in_month(
-                month, start.isoformat(timespec="milliseconds"), end.isoformat(timespec="milliseconds"),
-                scope=principal.scope, limit=limit - len(out), after=after,
-            )  # fmt: skip
+                month,
+                start.isoformat(timespec="milliseconds"),
+                end.isoformat(timespec="milliseconds"),
+                scope=principal.scope,
+                limit=limit - len(out),
+                after=after,
+            )
             out += [to_dict(i) for i in items]
             if after is not None:
                 return out, encode_cursor({"m": month, "k": after})

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
-
-import jwt
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.errors import Forbidden, Unauthenticated
 from chalicelib.core.settings import get_settings
@@ -86,14 +84,22 @@ class Principal:
         return self.scope if self.scope_kind == "unit" else None
 
 
+if TYPE_CHECKING:
+    import jwt
+
+
 @functools.cache
 def _jwks_client(url: str) -> jwt.PyJWKClient:
+    import jwt  # noqa: PLC0415 - only the authorizer pays for PyJWT and cryptography at cold start
+
     return jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5)
 
 
 def verify_token(authorization: str) -> dict[str, Any]:
     """Verify a bearer token; return its claims or raise Unauthenticated (never says which check failed
     beyond a short reason code, never echoes the token)."""
+    import jwt  # noqa: PLC0415 - see _jwks_client
+
     settings = get_settings()
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token:

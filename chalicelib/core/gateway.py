@@ -22,6 +22,13 @@ def body_for(response_type: str, request_id: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": zh, "message_en": en, "fields": [], "request_id": request_id}}
 
 
+def translate_app_response(status: int, body: bytes) -> tuple[int, bytes] | None:
+    """Chalice's own 405 for a method the route lacks: API Gateway answers that as an unknown route."""
+    if status == 405 and b"MethodNotAllowedError" in body:
+        return 404, json.dumps(body_for("MISSING_AUTHENTICATION_TOKEN", ""), ensure_ascii=False).encode()
+    return None
+
+
 def translate(status: int, headers: dict[str, str], body: bytes | None) -> tuple[int, dict[str, str], bytes]:
     """Map a Chalice LocalGatewayException (status, headers, body) to what the deployed API answers."""
     error_type = headers.get("x-amzn-ErrorType", "")
@@ -30,7 +37,9 @@ def translate(status: int, headers: dict[str, str], body: bytes | None) -> tuple
         kind = "UNAUTHORIZED"
     elif status == 403 and error_type == "AccessDeniedException":
         kind = "ACCESS_DENIED"
-    elif status == 403 and b"Missing Authentication Token" in (body or b""):
+    elif status == 403 and error_type == "UnauthorizedException":
+        # no such route: API Gateway answers "Missing Authentication Token" (and, when an Authorization
+        # header was sent, a message that echoes it); both become the JSON 404
         kind = "MISSING_AUTHENTICATION_TOKEN"
     else:
         return status, headers, body or b""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
@@ -17,6 +16,8 @@ _FAST = Config(connect_timeout=2, read_timeout=2, retries={"max_attempts": 1})
 
 @functools.cache
 def _sfn() -> Any:
+    import boto3  # noqa: PLC0415 - boto3 is not needed at cold start; PynamoDB brings botocore only
+
     return boto3.client("stepfunctions", config=_FAST)
 
 

@@ -8,23 +8,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from chalicelib.core.db import BaseMeta, register_model
 from chalicelib.core.errors import BadRequest, Conflict, FieldError, IdempotencyMismatch
 from chalicelib.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
 MAX_KEY_LENGTH = 128
 
@@ -42,6 +36,13 @@ class IdempotencyRecordModel(Model):
 
 @functools.cache
 def _runner() -> tuple[IdempotencyConfig, Callable[..., dict[str, Any]]]:
+    # Powertools idempotency imports boto3: loaded on the first idempotent request, not at cold start
+    from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
     settings = get_settings()
     store = DynamoDBPersistenceLayer(table_name=settings.table_name("idempotency"))
     config = IdempotencyConfig(
@@ -74,6 +75,11 @@ def run_once(
 
     Returns the result and whether it was a replay. The same key with another body is refused (422).
     """
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415 - see _runner
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
     check_key(key)
     ran = False
 

@@ -80,11 +80,15 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     if spec.query is not None:
         params += _query_params(spec.query)
     if spec.idempotent:
-        params.append({
-            "name": "Idempotency-Key", "in": "header", "required": False,
-            "schema": {"type": "string", "minLength": 1, "maxLength": 128},
-            "description": "重试不重复 / a retry with the same key returns the first answer",
-        })  # fmt: skip
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+                "description": "重试不重复 / a retry with the same key returns the first answer",
+            }
+        )
     if spec.method in ("PUT", "PATCH"):
         params.append({"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"}})
     if params:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import platform
-from importlib import metadata
 from typing import Any
 
 from chalicelib.core.api import ApiBlueprint, RequestContext
@@ -30,6 +28,9 @@ api = ApiBlueprint(__name__, tag="core")
 
 @functools.cache
 def _versions() -> dict[str, str]:
+    import platform  # noqa: PLC0415 - asked only by /health, not at cold start
+    from importlib import metadata  # noqa: PLC0415
+
     out = {"python": platform.python_version()}
     for dist in ("boto3", "pynamodb", "pydantic", "aws-lambda-powertools", "PyJWT"):
         try:
@@ -81,9 +82,13 @@ def _audit() -> AuditService:
 
 
 @api.route(
-    "/v1/audit", "GET", permission="audit:read", query=AuditQuery, response=AuditPageOut,
+    "/v1/audit",
+    "GET",
+    permission="audit:read",
+    query=AuditQuery,
+    response=AuditPageOut,
     summary="审计记录查询（按实体或时间段）/ Audit events by entity or time range",
-)  # fmt: skip
+)
 def audit_events(ctx: RequestContext) -> AuditPageOut:
     q: AuditQuery = ctx.query
     if q.entity_type is not None and q.entity_id is not None:
@@ -96,9 +101,13 @@ def audit_events(ctx: RequestContext) -> AuditPageOut:
 
 
 @api.route(
-    "/v1/audit/verify", "GET", permission="audit:read", query=AuditVerifyQuery, response=AuditVerifyOut,
+    "/v1/audit/verify",
+    "GET",
+    permission="audit:read",
+    query=AuditVerifyQuery,
+    response=AuditVerifyOut,
     summary="校验实体审计链 / Verify an entity's audit hash chain",
-)  # fmt: skip
+)
 def audit_verify(ctx: RequestContext) -> AuditVerifyOut:
     q: AuditVerifyQuery = ctx.query
     return AuditVerifyOut.model_validate(_audit().verify(ctx.user, q.entity_type, q.entity_id))

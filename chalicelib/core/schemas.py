@@ -7,18 +7,24 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
+class Out(BaseModel):
+    """Base for response models. Schemas are built on first use (defer_build), not at cold start."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
 class Strict(BaseModel):
     """Base for request models: unknown fields are refused, so no field can be smuggled in."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
-class ScopeOut(BaseModel):
+class ScopeOut(Out):
     kind: str
     path: str
 
 
-class MeOut(BaseModel):
+class MeOut(Out):
     sub: str
     username: str
     display_name: str
@@ -28,7 +34,7 @@ class MeOut(BaseModel):
     permissions: list[str]
 
 
-class HealthOut(BaseModel):
+class HealthOut(Out):
     status: str
     stage: str
     version: str
@@ -36,8 +42,8 @@ class HealthOut(BaseModel):
     backends: dict[str, bool]
 
 
-class OpenApiOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class OpenApiOut(Out):
+    model_config = ConfigDict(extra="allow", defer_build=True)
     openapi: str
 
 
@@ -60,13 +66,13 @@ class AuditQuery(Strict):
         return self
 
 
-class AuditActorOut(BaseModel):
+class AuditActorOut(Out):
     sub: str
     role: str
     scope: str
 
 
-class AuditEventOut(BaseModel):
+class AuditEventOut(Out):
     entity_type: str
     entity_id: str
     seq: int
@@ -80,7 +86,7 @@ class AuditEventOut(BaseModel):
     hash: str
 
 
-class AuditPageOut(BaseModel):
+class AuditPageOut(Out):
     items: list[AuditEventOut]
     next_cursor: str | None
 
@@ -90,7 +96,7 @@ class AuditVerifyQuery(Strict):
     entity_id: str = Field(max_length=200)
 
 
-class AuditVerifyOut(BaseModel):
+class AuditVerifyOut(Out):
     ok: bool
     events: int
     broken_at_seq: int | None

@@ -22,9 +22,15 @@ def _path(ctx: RequestContext) -> str:
 
 
 @api.route(
-    "/v1/units", "POST", permission="units:write", body=UnitCreate, response=UnitOut, status=201,
-    idempotent=True, summary="新建网格单元 / Create a grid unit",
-)  # fmt: skip
+    "/v1/units",
+    "POST",
+    permission="units:write",
+    body=UnitCreate,
+    response=UnitOut,
+    status=201,
+    idempotent=True,
+    summary="新建网格单元 / Create a grid unit",
+)
 def create_unit(ctx: RequestContext) -> UnitOut:
     return _service().create(ctx.user, ctx.actor, ctx.body)
 
@@ -35,17 +41,25 @@ def get_unit(ctx: RequestContext) -> UnitOut:
 
 
 @api.route(
-    "/v1/units/{code}", "PATCH", permission="units:write", body=UnitUpdate, response=UnitOut,
+    "/v1/units/{code}",
+    "PATCH",
+    permission="units:write",
+    body=UnitUpdate,
+    response=UnitOut,
     summary="修改网格单元（If-Match 版本）/ Update a unit (If-Match version)",
-)  # fmt: skip
+)
 def update_unit(ctx: RequestContext) -> UnitOut:
     return _service().update(ctx.user, ctx.actor, _path(ctx), ctx.body, ctx.if_match())
 
 
 @api.route(
-    "/v1/units/{code}/children", "GET", permission="units:read", query=ChildrenQuery, response=UnitPage,
+    "/v1/units/{code}/children",
+    "GET",
+    permission="units:read",
+    query=ChildrenQuery,
+    response=UnitPage,
     summary="下级单元 / Child units",
-)  # fmt: skip
+)
 def unit_children(ctx: RequestContext) -> UnitPage:
     q: ChildrenQuery = ctx.query
     return _service().children(ctx.user, _path(ctx), limit=q.limit, cursor=q.cursor)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from chalicelib.core.schemas import Strict
+from chalicelib.core.schemas import Out, Strict
 
 LEVELS: tuple[str, ...] = ("city", "town", "village", "area", "group", "neighbourhood")
 LEVEL_LABELS: dict[str, str] = {
@@ -33,7 +33,7 @@ class UnitUpdate(Strict):
     name: str = Field(description="中文名称 / Chinese name", min_length=1, max_length=40)
 
 
-class UnitOut(BaseModel):
+class UnitOut(Out):
     path: str
     code: str
     name: str
@@ -43,7 +43,7 @@ class UnitOut(BaseModel):
     version: int
 
 
-class UnitPage(BaseModel):
+class UnitPage(Out):
     items: list[UnitOut]
     next_cursor: str | None
 

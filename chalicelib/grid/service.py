@@ -47,18 +47,20 @@ class GridService:
         parent = self._visible(principal, data.parent)
         if parent.level == LEVELS[-1]:
             raise ValidationFailed(
-                "邻是最小网格单元，不能再分", "A neighbourhood has no child units",
+                "邻是最小网格单元，不能再分",
+                "A neighbourhood has no child units",
                 [FieldError("body.parent", "邻下不能再设单元 / no units below a neighbourhood")],
-            )  # fmt: skip
+            )
         level = LEVELS[LEVELS.index(parent.level) + 1]
         item = UnitModel(f"{parent.path}/{data.code}", code=data.code, name=data.name, level=level, parent=parent.path)
         try:
             return unit_out(self.units.create(item, actor))
         except Conflict as e:
             raise Conflict(
-                "该编码在上级单元下已存在", "A unit with this code already exists under the parent",
+                "该编码在上级单元下已存在",
+                "A unit with this code already exists under the parent",
                 [FieldError("body.code", "编码重复 / duplicate code")],
-            ) from e  # fmt: skip
+            ) from e
 
     def update(self, principal: Principal, actor: Actor, path: str, data: UnitUpdate, if_match: int | None) -> UnitOut:
         item = self._visible(principal, path)

@@ -61,9 +61,15 @@ class UnitStore:
             if item.parent is not None:
                 tx.condition_check(UnitModel, item.parent, condition=UnitModel.path.exists())
             self.audit.append(
-                tx, actor, action="unit.create", entity_type="unit", entity_id=item.path,
-                unit_path=item.path, before=None, after=unit_state(item),
-            )  # fmt: skip
+                tx,
+                actor,
+                action="unit.create",
+                entity_type="unit",
+                entity_id=item.path,
+                unit_path=item.path,
+                before=None,
+                after=unit_state(item),
+            )
         return item
 
     def update(self, item: UnitModel, before: dict[str, Any], actor: Actor) -> UnitModel:
@@ -71,7 +77,13 @@ class UnitStore:
         with transaction() as tx:
             tx.save(item)
             self.audit.append(
-                tx, actor, action="unit.update", entity_type="unit", entity_id=item.path,
-                unit_path=item.path, before=before, after=unit_state(item),
-            )  # fmt: skip
+                tx,
+                actor,
+                action="unit.update",
+                entity_type="unit",
+                entity_id=item.path,
+                unit_path=item.path,
+                before=before,
+                after=unit_state(item),
+            )
         return item

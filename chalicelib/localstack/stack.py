@@ -3,7 +3,6 @@ the web frontend and the local identity provider, all on 127.0.0.1."""
 
 from __future__ import annotations
 
-import base64
 import json
 import mimetypes
 import os
@@ -15,22 +14,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import requests
-from chalice.config import Config
-from chalice.local import LocalGateway, LocalGatewayException
 from moto.server import ThreadedMotoServer
 
 import app as app_module
 from chalicelib.core import workflows
 from chalicelib.core.apikeys import new_api_key
-from chalicelib.core.db import all_models, create_tables
-from chalicelib.core.gateway import translate
+from chalicelib.core.db import create_tables
 from chalicelib.core.profiles import ProfileStore
-from chalicelib.core.settings import get_settings, reset_settings
+from chalicelib.core.settings import reset_settings
+from chalicelib.localstack.gateway import call, local_gateway
 from chalicelib.localstack.issuer import AGENCY_AUDIENCE, WEB_AUDIENCE, LocalIssuer
 from chalicelib.localstack.seed import AGENCY_CLIENT, DEMO_ACCOUNTS, seed_demo
-from chalicelib.localstack.state import load_tables, save_tables
+from chalicelib.localstack.state import create_state_machines, load_tables, save_tables
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 API_PREFIXES = ("/v1/", "/health", "/openapi.json", "/open311/")
@@ -97,7 +93,7 @@ class LocalStack:
         ).raise_for_status()
         create_tables()
         restored = load_tables(self.state_dir / "tables.json")
-        self.state_machines = self._create_state_machines()
+        self.state_machines = create_state_machines()
         self.issuer = LocalIssuer.load_or_create(self.state_dir / "issuer-key.pem", f"{self.base_url}/local-auth")
         self.api_key = self._agency_api_key()
         if self.seed:
@@ -114,24 +110,6 @@ class LocalStack:
             path.touch(mode=0o600)
             path.write_text(new_api_key())
         return path.read_text().strip()
-
-    def _create_state_machines(self) -> dict[str, str]:
-        settings = get_settings()
-        sfn = boto3.client("stepfunctions")
-        existing = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
-        subs = {f"Table_{m}": settings.table_name(m) for m in _table_suffixes()}
-        arns: dict[str, str] = {}
-        for name in workflows.workflow_names():
-            full = f"{settings.table_prefix}-{name}"
-            definition = json.dumps(workflows.render(name, subs))
-            if full in existing:
-                sfn.update_state_machine(stateMachineArn=existing[full], definition=definition)
-                arns[name] = existing[full]
-            else:
-                arns[name] = sfn.create_state_machine(
-                    name=full, definition=definition, roleArn="arn:aws:iam::123456789012:role/local-sfn"
-                )["stateMachineArn"]
-        return arns
 
     def _every(self, interval: float, fn: Any) -> None:
         def loop() -> None:
@@ -160,7 +138,7 @@ class LocalStack:
 
     # -- HTTP --------------------------------------------------------------------------------------
     def _serve(self) -> None:
-        gateway = LocalGateway(app_module.app, Config.create(chalice_stage="local", lambda_timeout=30))
+        gateway = local_gateway(app_module.app, "local")
         handler = _make_handler(self, gateway)
         self._http = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._http.daemon_threads = True
@@ -192,10 +170,6 @@ class LocalStack:
             return None
         audience = AGENCY_AUDIENCE if username == AGENCY_CLIENT.username else WEB_AUDIENCE
         return self.issuer.mint(sub, audience=audience, extra={"username": username})
-
-
-def _table_suffixes() -> list[str]:
-    return [m.Meta.table_suffix for m in all_models()]  # type: ignore[attr-defined]
 
 
 def _make_handler(stack: LocalStack, gateway: Any) -> type[BaseHTTPRequestHandler]:
@@ -244,27 +218,25 @@ def _make_handler(stack: LocalStack, gateway: Any) -> type[BaseHTTPRequestHandle
                 username = None
             token = stack.token_for(username) if isinstance(username, str) else None
             if token is None:
-                return self._json(400, {"error": {
-                    "code": "unknown_user", "message": "没有这个演示账号", "message_en": "No such demo account",
-                    "fields": [{"path": "body.username", "message": "未知账号 / unknown account"}], "request_id": "",
-                }})  # fmt: skip
+                return self._json(
+                    400,
+                    {
+                        "error": {
+                            "code": "unknown_user",
+                            "message": "没有这个演示账号",
+                            "message_en": "No such demo account",
+                            "fields": [{"path": "body.username", "message": "未知账号 / unknown account"}],
+                            "request_id": "",
+                        }
+                    },
+                )
             return self._json(200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600})
 
         def _api(self) -> None:
             body = self._body()
-            headers = {k: v for k, v in self.headers.items()}
             with stack._lock:
-                try:
-                    response = gateway.handle_request(self.command, self.path, headers, body)
-                except LocalGatewayException as e:
-                    status, out_headers, out_body = translate(e.CODE, dict(e.headers), e.body)
-                    return self._send(status, out_headers, out_body)
-            raw = response.get("body") or b""
-            if response.get("isBase64Encoded"):
-                raw = base64.b64decode(raw)
-            out = raw if isinstance(raw, bytes) else str(raw).encode()
-            headers_out = {k: str(v) for k, v in (response.get("headers") or {}).items()}
-            self._send(int(response["statusCode"]), headers_out, out)
+                status, headers, out = call(gateway, self.command, self.path, dict(self.headers.items()), body)
+            self._send(status, headers, out)
 
         def _static(self, path: str) -> None:
             rel = "index.html" if path in ("", "/") else path.lstrip("/")

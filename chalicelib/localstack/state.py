@@ -1,4 +1,5 @@
-"""Save and restore the local stack's tables under .local/ (on shutdown and every few minutes)."""
+"""The local stack's AWS resources: state machines from the ASL files, and the tables' items saved under
+.local/ (on shutdown and every few minutes) and restored at start."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any
 
 import boto3
 
+from chalicelib.core import workflows
 from chalicelib.core.db import all_models
+from chalicelib.core.settings import get_settings
 
 
 def _client() -> Any:
@@ -53,3 +56,23 @@ def load_tables(path: Path) -> int:
                 pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
         count += len(items)
     return count
+
+
+def create_state_machines(directory: Path = workflows.WORKFLOW_DIR) -> dict[str, str]:
+    """Create or update one state machine per ASL file, named <prefix>-<workflow>, with every table name
+    available as ${Table_<suffix>}; return workflow name -> ARN."""
+    settings = get_settings()
+    sfn = boto3.client("stepfunctions")
+    existing = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
+    subs = {f"Table_{m.Meta.table_suffix}": settings.table_name(m.Meta.table_suffix) for m in all_models()}  # type: ignore[attr-defined]
+    arns: dict[str, str] = {}
+    for name in workflows.workflow_names(directory):
+        full = f"{settings.table_prefix}-{name}"
+        definition = json.dumps(workflows.render(name, subs, directory))
+        if full in existing:
+            sfn.update_state_machine(stateMachineArn=existing[full], definition=definition)
+            arns[name] = existing[full]
+        else:
+            role = "arn:aws:iam::123456789012:role/local-stepfunctions"
+            arns[name] = sfn.create_state_machine(name=full, definition=definition, roleArn=role)["stateMachineArn"]
+    return arns

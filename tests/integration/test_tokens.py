@@ -53,15 +53,25 @@ def test_wrong_audience(api: ApiClient, issuer: LocalIssuer) -> None:
 
 
 def test_alg_none_token(api: ApiClient) -> None:
-    claims = {"iss": "http://127.0.0.1/test-issuer", "sub": ACCOUNTS["city-admin"].sub, "aud": "ningxiang-web",
-              "iat": int(time.time()), "exp": int(time.time()) + 600}  # fmt: skip
+    claims = {
+        "iss": "http://127.0.0.1/test-issuer",
+        "sub": ACCOUNTS["city-admin"].sub,
+        "aud": "ningxiang-web",
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 600,
+    }
     token = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
     _assert_401(api, token)
 
 
 def test_hs256_signed_with_the_public_key_is_refused(api: ApiClient, issuer: LocalIssuer) -> None:
-    claims = {"iss": issuer.issuer, "sub": ACCOUNTS["city-admin"].sub, "aud": "ningxiang-web",
-              "iat": int(time.time()), "exp": int(time.time()) + 600}  # fmt: skip
+    claims = {
+        "iss": issuer.issuer,
+        "sub": ACCOUNTS["city-admin"].sub,
+        "aud": "ningxiang-web",
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 600,
+    }
     # the classic key-confusion attack: HMAC keyed with the (public) RSA key material
     signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT', 'kid': issuer.kid})}.{_b64(claims)}"
     secret = json.dumps(issuer.jwks()["keys"][0]).encode()
@@ -76,8 +86,15 @@ def test_token_signed_by_another_key(api: ApiClient) -> None:
 
 def test_tampered_payload(api: ApiClient) -> None:
     header, _payload, signature = api.token("qs-group").split(".")
-    forged = _b64({"iss": "http://127.0.0.1/test-issuer", "sub": ACCOUNTS["city-admin"].sub,
-                   "aud": "ningxiang-web", "iat": int(time.time()), "exp": int(time.time()) + 600})  # fmt: skip
+    forged = _b64(
+        {
+            "iss": "http://127.0.0.1/test-issuer",
+            "sub": ACCOUNTS["city-admin"].sub,
+            "aud": "ningxiang-web",
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 600,
+        }
+    )
     _assert_401(api, f"{header}.{forged}.{signature}")
 
 

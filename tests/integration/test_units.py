@@ -19,8 +19,15 @@ def test_village_cadre_creates_an_area_in_her_village(api: ApiClient) -> None:
     answer = _create(api)
     assert answer.status == 201
     unit = answer.json
-    assert unit == {"path": f"{QS}/P07", "code": "P07", "name": "鹊山村第七片", "level": "area",
-                    "level_label": "片", "parent": QS, "version": 1}  # fmt: skip
+    assert unit == {
+        "path": f"{QS}/P07",
+        "code": "P07",
+        "name": "鹊山村第七片",
+        "level": "area",
+        "level_label": "片",
+        "parent": QS,
+        "version": 1,
+    }
     children = api.get("/v1/units/430182~DCQ~QS/children", user="qs-village").json["items"]
     assert f"{QS}/P07" in [c["path"] for c in children]
 
@@ -119,8 +126,9 @@ def test_stale_if_match_is_a_409_and_loses_nothing(api: ApiClient) -> None:
 
 
 def test_bad_if_match_is_a_400(api: ApiClient) -> None:
-    answer = api.patch("/v1/units/430182~DCQ~QS~P01", user="qs-village", body={"name": "x"},
-                       headers={"If-Match": "abc"})  # fmt: skip
+    answer = api.patch(
+        "/v1/units/430182~DCQ~QS~P01", user="qs-village", body={"name": "x"}, headers={"If-Match": "abc"}
+    )
     assert answer.status == 400
     assert answer.json["error"]["fields"][0]["path"] == "header.If-Match"
 
@@ -134,8 +142,7 @@ def test_lists_are_scoped_by_the_callers_unit(api: ApiClient) -> None:
 def test_children_are_paged_with_an_opaque_cursor(api: ApiClient) -> None:
     first = api.get("/v1/units/430182~DCQ~QS/children?limit=1", user="qs-village").json
     assert len(first["items"]) == 1 and first["next_cursor"]
-    second = api.get(f"/v1/units/430182~DCQ~QS/children?limit=1&cursor={first['next_cursor']}",
-                     user="qs-village").json  # fmt: skip
+    second = api.get(f"/v1/units/430182~DCQ~QS/children?limit=1&cursor={first['next_cursor']}", user="qs-village").json
     assert second["items"][0]["path"] != first["items"][0]["path"]
     bad = api.get("/v1/units/430182~DCQ~QS/children?cursor=%25%25", user="qs-village")
     assert bad.status == 400

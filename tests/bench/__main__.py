@@ -1,0 +1,72 @@
+"""python -m tests.bench: print each figure against its target, and write them to bench-results/bench.json.
+
+Targets are ratios and counts from one run on a shared machine; a missed target is marked MISS, never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from tests.bench.dynamo import GET_MAX_CALLS, record_calls
+from tests.bench.imports import ROOT, cold_import_ratio
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: str
+    target: str
+    result: str  # ok, MISS, or "-" when there is nothing to judge
+
+
+def main() -> int:
+    results = ROOT / "bench-results"
+    results.mkdir(exist_ok=True)
+    figures: list[Figure] = []
+
+    app_s, boto_s, ratio = cold_import_ratio()
+    figures.append(
+        Figure(
+            "cold import app/boto3 (median of 7)",
+            f"{ratio:.2f} ({app_s * 1000:.0f} ms / {boto_s * 1000:.0f} ms)",
+            "≤ 1.5",
+            "ok" if ratio <= 1.5 else "MISS",
+        )
+    )
+
+    run = record_calls(results / "calls.json")
+    scans = sum(r.scans for r in run.routes)
+    figures.append(Figure("DynamoDB Scan calls, all routes", str(scans), "0", "ok" if scans == 0 else "MISS"))
+    for r in run.routes:
+        name = f"DynamoDB calls/request {r.route}"
+        target = f"≤ {GET_MAX_CALLS}, no Scan" if r.is_get else "no Scan"
+        if r.requests == 0:
+            figures.append(Figure(name, "not exercised", target, "-"))
+            continue
+        value = f"max {r.max_calls}" + (f" (reads {r.max_reads})" if r.is_get else "") + f", n={r.requests}"
+        value += f", {r.scans} Scan" if r.scans else ""
+        figures.append(Figure(name, value, target, "ok" if r.ok else "MISS"))
+
+    widths = [max(len(getattr(f, col)) for f in figures) for col in ("name", "value", "target")]
+    print(f"{'figure':<{widths[0]}}  {'value':<{widths[1]}}  {'target':<{widths[2]}}  result")
+    for f in figures:
+        print(f"{f.name:<{widths[0]}}  {f.value:<{widths[1]}}  {f.target:<{widths[2]}}  {f.result}")
+    missed = [f for f in figures if f.result == "MISS"]
+    unexercised = sum(f.value == "not exercised" for f in figures)
+    print(f"\n{len(figures) - len(missed) - unexercised} ok, {len(missed)} MISS, {unexercised} not exercised")
+    if run.returncode != 0:
+        print(f"integration tests exited {run.returncode}; figures above are from what was recorded:\n{run.summary}")
+
+    report = {
+        "figures": [asdict(f) for f in figures],
+        "routes": [asdict(r) for r in run.routes],
+        "integration": {"returncode": run.returncode, "summary": run.summary},
+    }
+    (results / "bench.json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"written to {(results / 'bench.json').relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
