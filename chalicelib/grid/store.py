@@ -7,6 +7,7 @@ from typing import Any
 from pynamodb.attributes import UnicodeAttribute, VersionAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.db import BaseMeta, register_model, transaction
@@ -60,30 +61,26 @@ class UnitStore:
             tx.save(item, condition=UnitModel.path.does_not_exist())
             if item.parent is not None:
                 tx.condition_check(UnitModel, item.parent, condition=UnitModel.path.exists())
-            self.audit.append(
-                tx,
-                actor,
-                action="unit.create",
-                entity_type="unit",
-                entity_id=item.path,
-                unit_path=item.path,
-                before=None,
-                after=unit_state(item),
-            )
+            self._audit(tx, actor, "unit.create", item, None)
         return item
 
     def update(self, item: UnitModel, before: dict[str, Any], actor: Actor) -> UnitModel:
         """Save with the version condition PynamoDB adds: a stale write fails and nothing is overwritten."""
         with transaction() as tx:
             tx.save(item)
-            self.audit.append(
-                tx,
-                actor,
-                action="unit.update",
-                entity_type="unit",
-                entity_id=item.path,
-                unit_path=item.path,
-                before=before,
-                after=unit_state(item),
-            )
+            self._audit(tx, actor, "unit.update", item, before)
         return item
+
+    def _audit(
+        self, tx: TransactWrite, actor: Actor, action: str, item: UnitModel, before: dict[str, Any] | None
+    ) -> None:
+        self.audit.append(
+            tx,
+            actor,
+            action=action,
+            entity_type="unit",
+            entity_id=item.path,
+            unit_path=item.path,
+            before=before,
+            after=unit_state(item),
+        )

@@ -4,6 +4,7 @@ the web frontend and the local identity provider, all on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import logging
 import mimetypes
 import os
 import threading
@@ -84,6 +85,7 @@ class LocalStack:
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
         self._configure_environment()
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request otherwise
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self._moto.start()
         requests.post(
