@@ -34,6 +34,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     AUTHENTICATED: frozenset(ROLES),
     "units:read": frozenset({"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}),
     "units:write": frozenset({"village_cadre", "town_cadre", "city_admin"}),
+    "households:read": frozenset(
+        {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
+    ),
+    "households:write": frozenset(
+        {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
+    ),
+    # reading a clear phone or ID number: separate, purpose-bound, audited
+    "personal:unmask": frozenset(
+        {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
+    ),
+    "appointments:write": frozenset({"village_cadre", "town_cadre", "city_admin"}),
+    "imports:write": frozenset({"village_cadre", "town_cadre", "city_admin"}),
+    "catalogue:write": frozenset({"city_admin"}),
     "audit:read": frozenset({"auditor", "city_admin"}),
 }
 

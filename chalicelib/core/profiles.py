@@ -11,6 +11,15 @@ from chalicelib.core.auth import ROLES, Principal
 from chalicelib.core.db import BaseMeta, register_model
 
 
+class ScopeIndex(GlobalSecondaryIndex["ProfileModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by_scope"
+        projection = AllProjection()
+
+    scope_root = UnicodeAttribute(hash_key=True)
+    scope = UnicodeAttribute(range_key=True)
+
+
 class UsernameIndex(GlobalSecondaryIndex["ProfileModel"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = "by_username"
@@ -30,9 +39,11 @@ class ProfileModel(Model):
     role = UnicodeAttribute()
     scope_kind = UnicodeAttribute()
     scope = UnicodeAttribute()
+    scope_root = UnicodeAttribute()  # the city code for unit scopes, "dept" for departments
     active = BooleanAttribute(default=True)
     version = VersionAttribute()
     by_username = UsernameIndex()
+    by_scope = ScopeIndex()
 
 
 class ProfileStore:
@@ -78,4 +89,20 @@ class ProfileStore:
             role=principal.role,
             scope_kind=principal.scope_kind,
             scope=principal.scope,
+            scope_root=principal.scope.split("/", 1)[0] if principal.scope_kind == "unit" else "dept",
         )
+
+    def repath(self, old_root: str, old_path: str, new_root: str, new_path: str) -> int:
+        """Move the scopes of accounts inside a moved unit (a key-range query on the scope index)."""
+        count = 0
+        for item in ProfileModel.by_scope.query(old_root, ProfileModel.scope.startswith(old_path)):
+            if item.scope != old_path and not item.scope.startswith(old_path + "/"):
+                continue
+            item.update(
+                actions=[
+                    ProfileModel.scope.set(new_path + item.scope[len(old_path) :]),
+                    ProfileModel.scope_root.set(new_root),
+                ]
+            )
+            count += 1
+        return count

@@ -1,5 +1,5 @@
-"""Demo data for `make run`: a slice of 宁乡 (people and places from the source article) and one account
-per role. Idempotent: running it again changes nothing."""
+"""Demo data for `make run` and the tests: a slice of 宁乡 (people and places from the source article)
+and one account per role. Idempotent: running it again changes nothing."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from chalicelib.core.apikeys import ApiKeyStore
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal
+from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.profiles import ProfileStore
-from chalicelib.grid.store import UnitModel, UnitStore
+from chalicelib.grid import search_terms
+from chalicelib.grid.store import GridStore, UnitModel
 
 CITY = "430182"
 
-# (path, name, level)
+# (path, name, level); a unit's code is its path at creation with "-" for "/"
 DEMO_UNITS: tuple[tuple[str, str, str], ...] = (
     (CITY, "宁乡市", "city"),
     (f"{CITY}/DCQ", "大成桥镇", "town"),
@@ -31,6 +33,10 @@ DEMO_UNITS: tuple[tuple[str, str, str], ...] = (
     (f"{CITY}/ZF/QQH", "清泉河村", "village"),
     (f"{CITY}/ZF/QQH/P01", "清泉河村第一片", "area"),
 )
+
+
+def code_of(path: str) -> str:
+    return path.replace("/", "-")
 
 
 @dataclass(frozen=True)
@@ -68,15 +74,31 @@ AGENCY_CLIENT = DemoAccount(
 SYSTEM_ACTOR = Actor(sub="system:seed", role="city_admin", scope=CITY, request_id="seed")
 
 
+def demo_unit(path: str, name: str, level: str) -> UnitModel:
+    segments = path.split("/")
+    ancestors = [code_of("/".join(segments[:i])) for i in range(1, len(segments))]
+    return UnitModel(
+        code_of(path),
+        segment=segments[-1],
+        name=name,
+        level=level,
+        parent=ancestors[-1] if ancestors else None,
+        ancestors=ancestors,
+        root=segments[0],
+        path=path,
+        depth=len(segments),
+        initials=search_terms.initials(name),
+        tag_counts={},
+    )
+
+
 def seed_demo(api_key: str) -> None:
-    """Create the demo units (with audit events), profiles and the agency client's API key."""
-    units = UnitStore(audit=AuditStore())
+    """Create the catalogues, the demo units (with audit events), profiles and the agency's API key."""
+    CatalogueStore().ensure_defaults()
+    store = GridStore(audit=AuditStore())
     for path, name, level in DEMO_UNITS:
-        if units.get(path) is None:
-            parent = path.rsplit("/", 1)[0] if "/" in path else None
-            units.create(
-                UnitModel(path, code=path.rsplit("/", 1)[-1], name=name, level=level, parent=parent), SYSTEM_ACTOR
-            )
+        if store.unit(code_of(path)) is None:
+            store.create_unit(demo_unit(path, name, level), SYSTEM_ACTOR, search_terms.terms(name))
     profiles = ProfileStore()
     for account in (*DEMO_ACCOUNTS, AGENCY_CLIENT):
         profiles.ensure(account.principal())

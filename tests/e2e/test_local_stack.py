@@ -196,13 +196,13 @@ def test_openapi_document_describes_the_api(stack: StackProcess) -> None:
 
 def test_units_outside_the_callers_scope_are_not_found(stack: StackProcess) -> None:
     village = stack.token("qs-village")
-    foreign = stack.get("/v1/units/430182~ZF~QQH", token=village)
+    foreign = stack.get("/v1/units/430182-ZF-QQH", token=village)
     assert foreign.status_code == 404
     _assert_error(foreign.json(), "not_found")
-    own = stack.get("/v1/units/430182~DCQ~QS", token=village)
+    own = stack.get("/v1/units/430182-DCQ-QS", token=village)
     assert own.status_code == 200
 
-    town = stack.get("/v1/units/430182~DCQ~QS", token=stack.token("dcq-town"))
+    town = stack.get("/v1/units/430182-DCQ-QS", token=stack.token("dcq-town"))
     assert town.status_code == 200
     body = town.json()
     assert body["path"] == "430182/DCQ/QS"
@@ -219,7 +219,7 @@ def test_state_and_issuer_key_survive_a_restart(tmp_path: Path) -> None:
     try:
         token = first.token("qs-village")
         kid = jwt.get_unverified_header(token)["kid"]
-        created = first.post("/v1/units", {"parent": "430182/DCQ/QS", "code": "P09", "name": "测试片"}, token=token)
+        created = first.post("/v1/units", {"parent": "430182-DCQ-QS", "segment": "P09", "name": "测试片"}, token=token)
         assert created.status_code == 201, created.text
         assert created.json()["path"] == "430182/DCQ/QS/P09"
         first.assert_stopped_cleanly(first.stop())
@@ -234,7 +234,7 @@ def test_state_and_issuer_key_survive_a_restart(tmp_path: Path) -> None:
     try:
         fresh = second.token("qs-village")
         assert jwt.get_unverified_header(fresh)["kid"] == kid
-        unit = second.get("/v1/units/430182~DCQ~QS~P09", token=fresh)
+        unit = second.get("/v1/units/430182-DCQ-QS-P09", token=fresh)
         assert unit.status_code == 200, unit.text
         assert unit.json()["name"] == "测试片"
 

@@ -12,7 +12,7 @@ QS_P01 = "430182/DCQ/QS/P01"
 
 
 def _rename(api: ApiClient, name: str, user: str = "qs-village") -> None:
-    assert api.patch("/v1/units/430182~DCQ~QS~P01", user=user, body={"name": name}).status == 200
+    assert api.patch("/v1/units/430182-DCQ-QS-P01", user=user, body={"name": name}).status == 200
 
 
 def _events(api: ApiClient, entity_id: str, user: str = "city-admin") -> list[dict[str, object]]:
@@ -39,7 +39,7 @@ def test_each_change_writes_one_chained_event_with_who_what_and_state_hashes(api
 
 
 def test_a_refused_change_writes_no_event(api: ApiClient) -> None:
-    stale = api.patch("/v1/units/430182~DCQ~QS~P01", user="qs-village", body={"name": "x"}, headers={"If-Match": "7"})
+    stale = api.patch("/v1/units/430182-DCQ-QS-P01", user="qs-village", body={"name": "x"}, headers={"If-Match": "7"})
     assert stale.status == 409
     assert len(_events(api, QS_P01)) == 1
 

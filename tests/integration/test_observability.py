@@ -21,7 +21,7 @@ def test_request_log_line_has_correlation_id_route_and_status_but_no_body(
     old_stream, old_level = handler.setStream(sys.stdout), log.log_level  # sys.stdout is capsys's now
     log.setLevel("INFO")
     try:
-        body = {"parent": "430182/DCQ/QS", "code": "P06", "name": "标记名称"}
+        body = {"parent": "430182-DCQ-QS", "segment": "P06", "name": "标记名称"}
         answer = api.post("/v1/units", user="qs-village", body=body)
     finally:
         log.setLevel(old_level)

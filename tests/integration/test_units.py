@@ -28,7 +28,7 @@ def test_village_cadre_creates_an_area_in_her_village(api: ApiClient) -> None:
         "parent": QS,
         "version": 1,
     }
-    children = api.get("/v1/units/430182~DCQ~QS/children", user="qs-village").json["items"]
+    children = api.get("/v1/units/430182-DCQ-QS/children", user="qs-village").json["items"]
     assert f"{QS}/P07" in [c["path"] for c in children]
 
 
@@ -42,7 +42,7 @@ def test_invalid_body_names_every_bad_field_in_chinese_and_english(api: ApiClien
     assert set(paths) == {"body.code", "body.name", "body.x"}
     assert paths["body.code"].startswith("格式不正确 / ")
     assert paths["body.x"].startswith("不允许的字段")
-    assert api.get("/v1/units/430182~DCQ~QS~p-7", user="qs-village").status == 404
+    assert api.get("/v1/units/430182-DCQ-QS-p-7", user="qs-village").status == 404
 
 
 def test_malformed_json_is_a_400(api: ApiClient) -> None:
@@ -74,7 +74,7 @@ def test_duplicate_code_is_a_409_naming_the_field(api: ApiClient) -> None:
 def test_creating_outside_scope_is_a_404_and_writes_nothing(api: ApiClient) -> None:
     answer = _create(api, parent="430182/ZF/QQH")
     assert answer.status == 404
-    assert api.get("/v1/units/430182~ZF~QQH~P07", user="zf-town").status == 404
+    assert api.get("/v1/units/430182-ZF-QQH-P07", user="zf-town").status == 404
 
 
 def test_role_without_write_permission_gets_403(api: ApiClient) -> None:
@@ -104,7 +104,7 @@ def test_same_key_with_another_body_is_a_422(api: ApiClient) -> None:
     answer = _create(api, key="k-2", code="P08")
     assert answer.status == 422
     assert answer.error_code == "idempotency_key_reused"
-    assert api.get("/v1/units/430182~DCQ~QS~P08", user="qs-village").status == 404
+    assert api.get("/v1/units/430182-DCQ-QS-P08", user="qs-village").status == 404
 
 
 def test_idempotency_keys_of_two_users_do_not_collide(api: ApiClient) -> None:
@@ -115,7 +115,7 @@ def test_idempotency_keys_of_two_users_do_not_collide(api: ApiClient) -> None:
 
 
 def test_stale_if_match_is_a_409_and_loses_nothing(api: ApiClient) -> None:
-    path = "/v1/units/430182~DCQ~QS~P01"
+    path = "/v1/units/430182-DCQ-QS-P01"
     first = api.patch(path, user="qs-village", body={"name": "新一片"}, headers={"If-Match": '"1"'})
     assert first.status == 200
     assert first.json["version"] == 2
@@ -127,29 +127,29 @@ def test_stale_if_match_is_a_409_and_loses_nothing(api: ApiClient) -> None:
 
 def test_bad_if_match_is_a_400(api: ApiClient) -> None:
     answer = api.patch(
-        "/v1/units/430182~DCQ~QS~P01", user="qs-village", body={"name": "x"}, headers={"If-Match": "abc"}
+        "/v1/units/430182-DCQ-QS-P01", user="qs-village", body={"name": "x"}, headers={"If-Match": "abc"}
     )
     assert answer.status == 400
     assert answer.json["error"]["fields"][0]["path"] == "header.If-Match"
 
 
 def test_lists_are_scoped_by_the_callers_unit(api: ApiClient) -> None:
-    assert api.get("/v1/units/430182~DCQ/children", user="qs-village").status == 404
-    town = api.get("/v1/units/430182~DCQ/children", user="dcq-town").json["items"]
+    assert api.get("/v1/units/430182-DCQ/children", user="qs-village").status == 404
+    town = api.get("/v1/units/430182-DCQ/children", user="dcq-town").json["items"]
     assert {u["name"] for u in town} == {"鹊山村", "石山村"}
 
 
 def test_children_are_paged_with_an_opaque_cursor(api: ApiClient) -> None:
-    first = api.get("/v1/units/430182~DCQ~QS/children?limit=1", user="qs-village").json
+    first = api.get("/v1/units/430182-DCQ-QS/children?limit=1", user="qs-village").json
     assert len(first["items"]) == 1 and first["next_cursor"]
-    second = api.get(f"/v1/units/430182~DCQ~QS/children?limit=1&cursor={first['next_cursor']}", user="qs-village").json
+    second = api.get(f"/v1/units/430182-DCQ-QS/children?limit=1&cursor={first['next_cursor']}", user="qs-village").json
     assert second["items"][0]["path"] != first["items"][0]["path"]
-    bad = api.get("/v1/units/430182~DCQ~QS/children?cursor=%25%25", user="qs-village")
+    bad = api.get("/v1/units/430182-DCQ-QS/children?cursor=%25%25", user="qs-village")
     assert bad.status == 400
     assert bad.json["error"]["fields"][0]["path"] == "query.cursor"
 
 
 def test_query_validation_errors_name_the_query_field(api: ApiClient) -> None:
-    answer = api.get("/v1/units/430182~DCQ~QS/children?limit=9999", user="qs-village")
+    answer = api.get("/v1/units/430182-DCQ-QS/children?limit=9999", user="qs-village")
     assert answer.status == 422
     assert answer.json["error"]["fields"][0]["path"] == "query.limit"

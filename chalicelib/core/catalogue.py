@@ -1,0 +1,79 @@
+"""Catalogues kept as data (household tags, later duty posts, categories...): a kind, a code, names."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from chalicelib.core.audit import Actor, AuditStore
+from chalicelib.core.db import BaseMeta, register_model, transaction
+
+
+@register_model
+class CatalogueEntryModel(Model):
+    class Meta(BaseMeta):
+        table_suffix = "catalogues"
+
+    kind = UnicodeAttribute(hash_key=True)
+    code = UnicodeAttribute(range_key=True)
+    name_zh = UnicodeAttribute()
+    name_en = UnicodeAttribute()
+    sort = NumberAttribute(default=0)
+    active = BooleanAttribute(default=True)
+
+
+DEFAULT_CATALOGUES: dict[str, list[tuple[str, str, str]]] = {
+    # 民情地图 tags of a household
+    "household_tag": [
+        ("elderly_alone", "独居老人", "Elderly living alone"),
+        ("low_income", "低保户", "Minimum-living-allowance household"),
+        ("disabled", "残疾人", "Person with disability"),
+        ("left_behind_child", "留守儿童", "Left-behind child"),
+        ("left_behind_elderly", "留守老人", "Left-behind elderly"),
+        ("veteran", "退役军人", "Veteran"),
+        ("special_care", "特殊关爱对象", "Special care"),
+        ("serious_illness", "大病患者", "Serious illness"),
+        ("party_member_household", "党员户", "Party member's household"),
+    ],
+}
+
+
+class CatalogueStore:
+    def __init__(self, *, audit: AuditStore | None = None) -> None:
+        self.audit = audit or AuditStore()
+
+    def put(self, entry: CatalogueEntryModel, actor: Actor) -> CatalogueEntryModel:
+        """Add or change an entry (entries are never deleted: `active=False` retires one), audited."""
+        try:
+            before = CatalogueEntryModel.get(entry.kind, entry.code).attribute_values
+        except CatalogueEntryModel.DoesNotExist:
+            before = None
+        with transaction() as tx:
+            tx.save(entry)
+            self.audit.append(
+                tx,
+                actor,
+                action="catalogue.put",
+                entity_type="catalogue",
+                entity_id=f"{entry.kind}/{entry.code}",
+                unit_path=actor.scope,
+                before=before,
+                after=entry.attribute_values,
+            )
+        return entry
+
+    def entries(self, kind: str, *, active_only: bool = True) -> list[CatalogueEntryModel]:
+        items = list(CatalogueEntryModel.query(kind))
+        items.sort(key=lambda e: (int(e.sort), e.code))
+        return [e for e in items if e.active or not active_only]
+
+    def codes(self, kind: str) -> set[str]:
+        return {e.code for e in self.entries(kind)}
+
+    def ensure_defaults(self) -> None:
+        """Write the shipped catalogues where an entry is missing (never overwrites an edited entry)."""
+        for kind, rows in DEFAULT_CATALOGUES.items():
+            existing = {e.code for e in self.entries(kind, active_only=False)}
+            for sort, (code, zh, en) in enumerate(rows):
+                if code not in existing:
+                    CatalogueEntryModel(kind, code, name_zh=zh, name_en=en, sort=sort).save()
