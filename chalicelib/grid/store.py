@@ -97,6 +97,40 @@ class UnitModel(Model):
         return [*self.ancestors, self.code]
 
 
+class UnitSystemModel(Model):
+    """The units table without optimistic locking, for system updates (subtree counters, the current
+    head, re-pathing after a move) that must not invalidate a cadre's If-Match. Not registered: the table
+    is UnitModel's."""
+
+    class Meta(BaseMeta):
+        table_suffix = "units"
+
+    code = UnicodeAttribute(hash_key=True)
+    path = UnicodeAttribute()
+    root = UnicodeAttribute()
+    ancestors = ListAttribute[str]()
+    households = NumberAttribute()
+    residents = NumberAttribute()
+    members = NumberAttribute()
+    heads = NumberAttribute()
+    children = NumberAttribute()
+    tag_counts = MapAttribute[str, Any]()  # type: ignore[no-untyped-call]
+    head = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    moving_from = UnicodeAttribute(null=True)
+
+
+class HouseholdSystemModel(Model):
+    """The households table without optimistic locking, for re-pathing after a move."""
+
+    class Meta(BaseMeta):
+        table_suffix = "households"
+
+    id = UnicodeAttribute(hash_key=True)
+    unit_path = UnicodeAttribute()
+    root = UnicodeAttribute()
+    path_key = UnicodeAttribute()
+
+
 class SearchTermModelIndex(GlobalSecondaryIndex["SearchTermModel"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = "by_unit"
@@ -189,8 +223,8 @@ def household_state(item: HouseholdModel) -> dict[str, Any]:
 
 
 def counter_actions(delta: dict[str, int], tags: dict[str, int]) -> list[Action]:
-    actions: list[Action] = [getattr(UnitModel, k).add(v) for k, v in delta.items() if v]
-    actions += [UnitModel.tag_counts[t].add(v) for t, v in tags.items() if v]
+    actions: list[Action] = [getattr(UnitSystemModel, k).add(v) for k, v in delta.items() if v]
+    actions += [UnitSystemModel.tag_counts[t].add(v) for t, v in tags.items() if v]
     return actions
 
 
@@ -241,8 +275,8 @@ class GridStore:
             tx.save(item, condition=UnitModel.code.does_not_exist())
             if item.parent is not None:
                 tx.update(
-                    UnitModel(item.parent),
-                    actions=[UnitModel.children.add(1)],
+                    UnitSystemModel(item.parent),
+                    actions=[UnitSystemModel.children.add(1)],
                     condition=UnitModel.path == item.path.rsplit("/", 1)[0],
                 )
             for term in terms:
@@ -271,7 +305,7 @@ class GridStore:
                 condition=(UnitModel.children == 0) & (UnitModel.households == 0) & UnitModel.head.does_not_exist(),
             )
             if item.parent is not None:
-                tx.update(UnitModel(item.parent), actions=[UnitModel.children.add(-1)])
+                tx.update(UnitSystemModel(item.parent), actions=[UnitSystemModel.children.add(-1)])
             for term in terms:
                 tx.delete(SearchTermModel(term, item.path))
             self.audit.append(
@@ -323,16 +357,16 @@ class GridStore:
                 if code not in new_chain:
                     actions = counter_actions({k: -v for k, v in totals.items()}, {k: -v for k, v in tags.items()})
                     if code == old_parent.code:
-                        actions.append(UnitModel.children.add(-1))
-                    tx.update(UnitModel(code), actions=actions or [UnitModel.children.add(0)])
+                        actions.append(UnitSystemModel.children.add(-1))
+                    tx.update(UnitSystemModel(code), actions=actions or [UnitSystemModel.children.add(0)])
             for code in new_chain:
                 if code not in old_chain:
                     actions = counter_actions(totals, tags)
                     if code == new_parent.code:
-                        actions.append(UnitModel.children.add(1))
-                        tx.update(UnitModel(code), actions=actions, condition=UnitModel.path == new_parent.path)
+                        actions.append(UnitSystemModel.children.add(1))
+                        tx.update(UnitSystemModel(code), actions=actions, condition=UnitModel.path == new_parent.path)
                     else:
-                        tx.update(UnitModel(code), actions=actions or [UnitModel.children.add(0)])
+                        tx.update(UnitSystemModel(code), actions=actions or [UnitSystemModel.children.add(0)])
             item.moving_from = item.path
             item.parent = new_parent.code
             item.ancestors = new_chain
@@ -351,13 +385,15 @@ class GridStore:
             before = child.path
             rest = before[len(old_path) :]
             index = child.ancestors.index(item.code) if item.code in child.ancestors else len(child.ancestors)
-            child.update(
+            UnitSystemModel(child.code).update(
                 actions=[
-                    UnitModel.path.set(item.path + rest),
-                    UnitModel.root.set(item.root),
-                    UnitModel.ancestors.set(base + child.ancestors[index + 1 :]),
-                ]
+                    UnitSystemModel.path.set(item.path + rest),
+                    UnitSystemModel.root.set(item.root),
+                    UnitSystemModel.ancestors.set(base + child.ancestors[index + 1 :]),
+                ],
+                condition=UnitSystemModel.path == before,
             )
+            child.path, child.root = item.path + rest, item.root
             moved.append((child, before))
         return moved
 
@@ -372,12 +408,13 @@ class GridStore:
         count = 0
         for household in HouseholdModel.by_path.query(old_root, HouseholdModel.path_key.startswith(old_path + "/")):
             unit_path = new_path + household.unit_path[len(old_path) :]
-            household.update(
+            HouseholdSystemModel(household.id).update(
                 actions=[
-                    HouseholdModel.unit_path.set(unit_path),
-                    HouseholdModel.root.set(new_root),
-                    HouseholdModel.path_key.set(f"{unit_path}/#{household.id}"),
-                ]
+                    HouseholdSystemModel.unit_path.set(unit_path),
+                    HouseholdSystemModel.root.set(new_root),
+                    HouseholdSystemModel.path_key.set(f"{unit_path}/#{household.id}"),
+                ],
+                condition=HouseholdSystemModel.unit_path == household.unit_path,
             )
             count += 1
         return count
@@ -397,7 +434,7 @@ class GridStore:
             )
 
     def finish_move(self, item: UnitModel) -> None:
-        item.update(actions=[UnitModel.moving_from.remove()])
+        UnitSystemModel(item.code).update(actions=[UnitSystemModel.moving_from.remove()])
 
     # -- households -------------------------------------------------------------------------------
     def household(self, household_id: str) -> HouseholdModel | None:
@@ -438,7 +475,7 @@ class GridStore:
                 actions = counter_actions(delta, tags)
                 condition = (UnitModel.path == item.unit_path) if unit.code == item.unit_code else None
                 if actions:
-                    tx.update(UnitModel(unit.code), actions=actions, condition=condition)
+                    tx.update(UnitSystemModel(unit.code), actions=actions, condition=condition)
                 elif condition is not None:
                     tx.condition_check(UnitModel, unit.code, condition=condition)
             self.audit.append(
@@ -461,7 +498,7 @@ class GridStore:
             for unit, delta, tags in changes:
                 actions = counter_actions(delta, tags)
                 if actions:
-                    tx.update(UnitModel(unit.code), actions=actions)
+                    tx.update(UnitSystemModel(unit.code), actions=actions)
             self.audit.append(
                 tx,
                 actor,
@@ -499,12 +536,12 @@ class GridStore:
         with transaction() as tx:
             tx.save(item, condition=AppointmentModel.key.does_not_exist())
             tx.update(
-                UnitModel(unit.code),
-                actions=[UnitModel.head.set(head)],
-                condition=UnitModel.head.does_not_exist() & (UnitModel.path == unit.path),
+                UnitSystemModel(unit.code),
+                actions=[UnitSystemModel.head.set(head), UnitSystemModel.heads.add(1)],
+                condition=UnitSystemModel.head.does_not_exist() & (UnitSystemModel.path == unit.path),
             )
-            for code in unit.chain:
-                tx.update(UnitModel(code), actions=[UnitModel.heads.add(1)])
+            for code in unit.ancestors:
+                tx.update(UnitSystemModel(code), actions=[UnitSystemModel.heads.add(1)])
             if profile is not None:
                 tx.save(profile, condition=ProfileModel.sub.does_not_exist())
             self.audit.append(
@@ -523,17 +560,18 @@ class GridStore:
         self, item: AppointmentModel, unit: UnitModel, actor: Actor, *, profile_sub: str | None
     ) -> AppointmentModel:
         before = appointment_state(item)
+        profile = ProfileModel.get(profile_sub) if profile_sub is not None else None
         with transaction() as tx:
             tx.save(item)
             tx.update(
-                UnitModel(unit.code),
-                actions=[UnitModel.head.remove()],
-                condition=UnitModel.head["appointment_id"] == item.id,
+                UnitSystemModel(unit.code),
+                actions=[UnitSystemModel.head.remove(), UnitSystemModel.heads.add(-1)],
+                condition=UnitSystemModel.head["appointment_id"] == item.id,
             )
-            for code in unit.chain:
-                tx.update(UnitModel(code), actions=[UnitModel.heads.add(-1)])
-            if profile_sub is not None:
-                tx.update(ProfileModel(profile_sub), actions=[ProfileModel.active.set(False)])
+            for code in unit.ancestors:
+                tx.update(UnitSystemModel(code), actions=[UnitSystemModel.heads.add(-1)])
+            if profile is not None:  # the account ends with the post (its version guards a concurrent edit)
+                tx.update(profile, actions=[ProfileModel.active.set(False)])
             self.audit.append(
                 tx,
                 actor,

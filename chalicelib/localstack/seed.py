@@ -32,6 +32,8 @@ DEMO_UNITS: tuple[tuple[str, str, str], ...] = (
     (f"{CITY}/ZF", "资福镇", "town"),
     (f"{CITY}/ZF/QQH", "清泉河村", "village"),
     (f"{CITY}/ZF/QQH/P01", "清泉河村第一片", "area"),
+    (f"{CITY}/ZF/QQH/P01/Z01", "第一组", "group"),
+    (f"{CITY}/ZF/QQH/P01/Z01/L01", "第一邻", "neighbourhood"),
 )
 
 

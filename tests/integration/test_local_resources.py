@@ -54,7 +54,9 @@ def test_state_machines_are_created_from_asl_files_and_run(api: ApiClient, tmp_p
 
 
 def test_tables_survive_a_save_and_a_restore_into_a_fresh_backend(api: ApiClient, tmp_path: Path) -> None:
-    created = api.post("/v1/units", user="qs-village", body={"parent": "430182-DCQ-QS", "segment": "P05", "name": "五片"})
+    created = api.post(
+        "/v1/units", user="qs-village", body={"parent": "430182-DCQ-QS", "segment": "P05", "name": "五片"}
+    )
     assert created.status == 201
     saved = save_tables(tmp_path / "tables.json")
     assert saved > 0
