@@ -12,6 +12,7 @@ route lands in `ROUTES`, which the OpenAPI document and the authorization matrix
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from chalicelib.core.observability import logger, metrics
 from chalicelib.core.profiles import ProfileStore
 
 MAX_BODY_BYTES = 1_000_000
+MAX_RAW_BODY_BYTES = 10 * 1024 * 1024  # routes taking a file (raw_body=...): spreadsheets up to 10 MB
 THROTTLE_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -68,6 +70,7 @@ class RouteSpec:
     status: int
     idempotent: bool
     content_type: str = "application/json"
+    raw_body: tuple[str, ...] = ()  # media types accepted as a raw body (ctx.body is the bytes)
 
     @property
     def route_id(self) -> str:
@@ -75,6 +78,21 @@ class RouteSpec:
 
 
 ROUTES: list[RouteSpec] = []
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class NotAcceptable(ApiError):
+    status = 406
+    code = "not_acceptable"
+
+
+def media_type(header: str | None) -> str:
+    """`text/csv; charset=gbk` -> `text/csv`."""
+    return (header or "").split(";", 1)[0].strip().lower()
 
 
 @dataclass
@@ -105,6 +123,10 @@ class RequestContext:
     def actor(self) -> Actor:
         p = self.user
         return Actor(sub=p.sub, role=p.role, scope=p.scope, request_id=self.request_id)
+
+    @property
+    def media_type(self) -> str:
+        return media_type(self.headers.get("content-type"))
 
     def if_match(self) -> int | None:
         raw = self.headers.get("if-match")
@@ -178,6 +200,24 @@ def _parse_body(spec: RouteSpec, raw: bytes | None) -> Any:
         raise validation_error(e, "body") from e
 
 
+def _parse_raw(spec: RouteSpec, content_type: str | None, raw: bytes | str | None) -> bytes:
+    """A file body: one of the route's media types, at most 10 MB, not empty."""
+    kind = media_type(content_type)
+    if kind not in spec.raw_body:
+        accepted = ", ".join(spec.raw_body)
+        raise UnsupportedMediaType(
+            f"不支持的文件类型 {kind or '（未说明）'}，请上传：{accepted}",
+            f"Unsupported Content-Type {kind or '(none)'}; send one of: {accepted}",
+            [FieldError("header.Content-Type", f"须为 {accepted} / must be one of {accepted}")],
+        )
+    data = raw.encode("utf-8") if isinstance(raw, str) else (raw or b"")
+    if len(data) > MAX_RAW_BODY_BYTES:
+        raise PayloadTooLarge("文件过大（上限 10 MB），请拆分后分批导入", "File too large (limit 10 MB); split it")
+    if not data:
+        raise BadRequest("缺少文件内容", "Missing file body", [FieldError("body", "必填 / required")])
+    return data
+
+
 def _parse_query(spec: RouteSpec, params: dict[str, str] | None) -> Any:
     if spec.query is None:
         return None
@@ -210,6 +250,12 @@ def _json_response(reply: Reply, request_id: str) -> Response:
     )
 
 
+def _accepts(accept: str | None, content_type: str) -> bool:
+    """API Gateway returns a binary body only when the request's Accept names its type (or */*)."""
+    kinds = {media_type(part) for part in (accept or "").split(",")}
+    return content_type in kinds or "*/*" in kinds
+
+
 def _is_transient(e: PynamoDBException) -> bool:
     code = getattr(e, "cause_response_code", None)
     if code in THROTTLE_CODES:
@@ -237,6 +283,7 @@ class ApiBlueprint:
         status: int = 200,
         idempotent: bool = False,
         content_type: str = "application/json",
+        raw_body: tuple[str, ...] = (),
     ) -> Callable[[Callable[[RequestContext], Any]], Callable[[RequestContext], Any]]:
         if permission != PUBLIC and permission not in PERMISSIONS:
             raise ValueError(f"route {method} {path}: unknown permission {permission!r}")
@@ -255,6 +302,7 @@ class ApiBlueprint:
                 status=status,
                 idempotent=idempotent,
                 content_type=content_type,
+                raw_body=raw_body,
             )
             ROUTES.append(spec)
             bp = self.blueprint
@@ -268,7 +316,8 @@ class ApiBlueprint:
                 methods=[method],
                 name=fn.__name__,
                 authorizer=None if permission == PUBLIC else jwt_authorizer,
-                content_types=["application/json"],
+                # a file route checks the media type itself, to answer 415 in the service's error shape
+                content_types=["*/*"] if raw_body else ["application/json"],
             )(view)
             return fn
 
@@ -332,11 +381,19 @@ class ApiBlueprint:
                 raise Forbidden("账号未开通或已停用", "No active profile for this account")
             principal.require(spec.permission)
         headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+        if spec.content_type != "application/json" and not _accepts(headers.get("accept"), spec.content_type):
+            raise NotAcceptable(
+                f"请在请求头 Accept 中写明 {spec.content_type}（文件下载）",
+                f"Send Accept: {spec.content_type} to download this file",
+                [FieldError("header.Accept", f"须包含 {spec.content_type} / must include it")],
+            )
         ctx = RequestContext(
             request_id=request_id,
             principal=principal,
             path=path,
-            body=_parse_body(spec, request.raw_body if spec.body else None),
+            body=_parse_raw(spec, headers.get("content-type"), request.raw_body)
+            if spec.raw_body
+            else _parse_body(spec, request.raw_body if spec.body else None),
             query=_parse_query(spec, request.query_params),
             headers=headers,
         )
@@ -344,6 +401,8 @@ class ApiBlueprint:
         if spec.idempotent and key is not None and principal is not None:
             namespace = f"{principal.sub}|{spec.route_id}|{json.dumps(path, sort_keys=True)}"
             body = ctx.body.model_dump(mode="json") if isinstance(ctx.body, BaseModel) else ctx.body
+            if isinstance(body, bytes):  # a file: the same key with another file is refused by its hash
+                body = {"sha256": hashlib.sha256(body).hexdigest()}
 
             def work() -> dict[str, Any]:
                 reply = _shape(fn(ctx), spec)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.grid.store import UnitModel
+import pytest
+
+from chalicelib.core.audit import Actor, AuditStore
+from chalicelib.core.errors import Conflict
+from chalicelib.grid.store import AppointmentModel, GridStore, UnitModel
 from tests.support import Answer, ApiClient
 
 L01 = "430182-DCQ-QS-P01-Z01-L01"
@@ -34,9 +38,6 @@ def test_a_second_current_head_is_refused(api: ApiClient) -> None:
 
 def test_the_condition_holds_even_when_two_requests_race(api: ApiClient) -> None:
     """Both requests read an empty post; the DynamoDB condition lets only one through."""
-    from chalicelib.core.audit import Actor, AuditStore
-    from chalicelib.grid.store import AppointmentModel, GridStore
-
     store = GridStore(audit=AuditStore())
     unit = UnitModel.get(L01)
     actor = Actor("s", "village_cadre", "430182/DCQ/QS", "r")
@@ -47,11 +48,8 @@ def test_the_condition_holds_even_when_two_requests_race(api: ApiClient) -> None
     store.appoint(first, unit, head, actor, profile=None)
     second = AppointmentModel(L01, "2026-01-01#a2", id="a2", role="neighbour_head", person_name="乙",
                               phone="13900000002", start="2026-01-01")  # fmt: skip
-    try:
+    with pytest.raises(Conflict):
         store.appoint(second, unit, {**head, "appointment_id": "a2"}, actor, profile=None)
-        raise AssertionError("the second appointment was written")
-    except Exception as e:  # noqa: BLE001 - the store raises the domain Conflict
-        assert type(e).__name__ == "Conflict"
     assert UnitModel.get(L01).head_info["appointment_id"] == "a1"  # type: ignore[index]
 
 
@@ -84,7 +82,9 @@ def test_appointment_can_create_the_sign_in_account(api: ApiClient) -> None:
     assert me["role"] == "neighbour_head" and me["scope"]["path"] == "430182/DCQ/QS/P01/Z01/L01"
     taken = _appoint(api, code="430182-DCQ-QS-P01-Z01-L02", create_account=True, username="li-linzhang")
     assert taken.status == 409
-    end = api.post(f"/v1/units/{L01}/appointments/{answer.json['id']}/end", user="qs-village", body={"end": "2026-12-01"})
+    end = api.post(
+        f"/v1/units/{L01}/appointments/{answer.json['id']}/end", user="qs-village", body={"end": "2026-12-01"}
+    )
     assert end.status == 200
     assert api.get("/v1/me", token=token).status == 403  # the account is deactivated with the appointment
 

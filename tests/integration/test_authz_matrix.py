@@ -7,10 +7,10 @@ success status; other scope -> 404 for a single record, absent from a list.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
@@ -25,11 +25,12 @@ for _account in DEMO_ACCOUNTS:
     BY_ROLE.setdefault(_account.role, _account)
 assert set(BY_ROLE) == set(ROLES), "the demo accounts must cover every role"
 
-OTHER_UNIT = "430182/ZF/QQH"  # 资福镇清泉河村: outside every demo scope except the city's
-
-
-def _seg(path: str) -> str:
-    return path.replace("/", "~")
+OTHER_UNIT = "430182-ZF-QQH"  # 资福镇清泉河村: outside every demo scope except the city's
+OTHER_PATH = "430182/ZF/QQH"
+OTHER_LEAF = "430182-ZF-QQH-P01-Z01-L01"
+OWN_LEAF = "430182-DCQ-QS-P01-Z01-L01"  # inside every demo unit scope
+OWN_GROUP = "430182-DCQ-QS-P01-Z01"
+OTHER_GROUP = "430182-ZF-QQH-P01-Z01"
 
 
 @dataclass(frozen=True)
@@ -39,57 +40,181 @@ class Req:
     body: Any = None
 
 
+# A case builds the request for one account; `n` is unique per call, for records that must not collide.
+Build = Callable[[ApiClient, DemoAccount, int], Req]
+
+
 @dataclass(frozen=True)
 class Case:
-    own: Callable[[DemoAccount], Req]
-    other: Callable[[DemoAccount], Req] | None = None  # None: the route has no scoped object
+    own: Build
+    other: Build | None = None  # None: the route has no scoped object
     # for list routes: the other-scope answer is 200 and `hidden` says the foreign record is absent
     hidden: Callable[[Answer], bool] | None = None
+    other_status: int = 404  # 422 where the foreign unit is named in the body (a field error)
 
 
 def _own_unit(a: DemoAccount) -> str:
-    return a.scope if a.scope_kind == "unit" else "430182/DCQ/QS"
+    return a.scope.replace("/", "-") if a.scope_kind == "unit" else "430182-DCQ-QS"
 
 
-def _audit_items_empty(answer: Answer) -> bool:
-    return answer.status == 200 and answer.json["items"] == []
+def _items_hidden(answer: Answer) -> bool:
+    return answer.status == 200 and all(OTHER_PATH not in json.dumps(i) for i in answer.json["items"])
 
+
+def _admin_post(api: ApiClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    answer = api.post(path, user="city-admin", body=body)
+    assert answer.status == 201, answer.body
+    result: dict[str, Any] = answer.json
+    return result
+
+
+def _household(api: ApiClient, unit: str) -> str:
+    body = {"unit": unit, "address": "矩阵", "head_name": "矩阵", "residents": 1, "phone": "13800000000"}
+    return str(_admin_post(api, "/v1/households", body)["id"])
+
+
+def _empty_child(api: ApiClient, a: DemoAccount, n: int) -> str:
+    """An empty unit just below the account's own unit, to delete."""
+    parent = _own_unit(a) if a.role != "neighbour_head" else "430182-DCQ-QS-P01-Z01"
+    return str(_admin_post(api, "/v1/units", {"parent": parent, "segment": f"MX{n}", "name": "矩阵"})["code"])
+
+
+def _fresh_leaf(api: ApiClient, group: str, segment: str) -> str:
+    """A new, head-less neighbourhood in `group` (each appointment case needs its own post)."""
+    return str(_admin_post(api, "/v1/units", {"parent": group, "segment": segment, "name": "矩阵邻"})["code"])
+
+
+def _appointment(api: ApiClient, unit: str, n: int) -> str:
+    body = {"person_name": "矩阵", "phone": "13800000000", "start": f"2020-01-{n % 28 + 1:02d}"}
+    appointment = _admin_post(api, f"/v1/units/{unit}/appointments", body)
+    return str(appointment["id"])
+
+
+def _end_request(api: ApiClient, unit: str, n: int) -> Req:
+    return Req("POST", f"/v1/units/{unit}/appointments/{_appointment(api, unit, n)}/end", {"end": "2030-01-01"})
+
+
+HOUSEHOLD = {"address": "矩阵", "head_name": "矩阵", "residents": 2}
 
 CASES: dict[str, Case] = {
-    "GET /health": Case(own=lambda a: Req("GET", "/health")),
-    "GET /openapi.json": Case(own=lambda a: Req("GET", "/openapi.json")),
-    "GET /v1/me": Case(own=lambda a: Req("GET", "/v1/me")),
+    "GET /health": Case(own=lambda api, a, n: Req("GET", "/health")),
+    "GET /openapi.json": Case(own=lambda api, a, n: Req("GET", "/openapi.json")),
+    "GET /v1/me": Case(own=lambda api, a, n: Req("GET", "/v1/me")),
+    "GET /v1/units": Case(
+        own=lambda api, a, n: Req("GET", "/v1/units?q=d"),
+        other=lambda api, a, n: Req("GET", "/v1/units?q=qqh"),
+        hidden=_items_hidden,
+    ),
     "GET /v1/units/{code}": Case(
-        own=lambda a: Req("GET", f"/v1/units/{_seg(_own_unit(a))}"),
-        other=lambda a: Req("GET", f"/v1/units/{_seg(OTHER_UNIT)}"),
+        own=lambda api, a, n: Req("GET", f"/v1/units/{_own_unit(a)}"),
+        other=lambda api, a, n: Req("GET", f"/v1/units/{OTHER_UNIT}"),
     ),
     "GET /v1/units/{code}/children": Case(
-        own=lambda a: Req("GET", f"/v1/units/{_seg(_own_unit(a))}/children"),
-        other=lambda a: Req("GET", f"/v1/units/{_seg(OTHER_UNIT)}/children"),
+        own=lambda api, a, n: Req("GET", f"/v1/units/{_own_unit(a)}/children"),
+        other=lambda api, a, n: Req("GET", f"/v1/units/{OTHER_UNIT}/children"),
+    ),
+    "GET /v1/units/{code}/tree": Case(
+        own=lambda api, a, n: Req("GET", f"/v1/units/{_own_unit(a)}/tree?depth=2"),
+        other=lambda api, a, n: Req("GET", f"/v1/units/{OTHER_UNIT}/tree"),
+    ),
+    "GET /v1/units/{code}/heads": Case(
+        own=lambda api, a, n: Req("GET", f"/v1/units/{OWN_LEAF}/heads"),
+        other=lambda api, a, n: Req("GET", f"/v1/units/{OTHER_LEAF}/heads"),
+    ),
+    "GET /v1/units/{code}/map": Case(
+        own=lambda api, a, n: Req("GET", f"/v1/units/{_own_unit(a)}/map"),
+        other=lambda api, a, n: Req("GET", f"/v1/units/{OTHER_UNIT}/map"),
+    ),
+    "GET /v1/units/{code}/households": Case(
+        own=lambda api, a, n: Req("GET", f"/v1/units/{_own_unit(a)}/households"),
+        other=lambda api, a, n: Req("GET", f"/v1/units/{OTHER_UNIT}/households"),
+    ),
+    "GET /v1/units/{code}/appointments": Case(
+        own=lambda api, a, n: Req("GET", f"/v1/units/{OWN_LEAF}/appointments"),
+        other=lambda api, a, n: Req("GET", f"/v1/units/{OTHER_LEAF}/appointments"),
     ),
     "POST /v1/units": Case(
-        own=lambda a: Req("POST", "/v1/units", {"parent": _own_unit(a), "code": "MX1", "name": "矩阵测试"}),
-        other=lambda a: Req("POST", "/v1/units", {"parent": OTHER_UNIT, "code": "MX2", "name": "矩阵测试"}),
+        own=lambda api, a, n: Req("POST", "/v1/units", {"parent": _own_unit(a), "segment": f"MY{n}", "name": "矩阵"}),
+        other=lambda api, a, n: Req("POST", "/v1/units", {"parent": OTHER_UNIT, "segment": f"MY{n}", "name": "矩阵"}),
     ),
     "PATCH /v1/units/{code}": Case(
-        own=lambda a: Req("PATCH", f"/v1/units/{_seg(_own_unit(a))}", {"name": "矩阵改名"}),
-        other=lambda a: Req("PATCH", f"/v1/units/{_seg(OTHER_UNIT)}", {"name": "矩阵改名"}),
+        own=lambda api, a, n: Req("PATCH", f"/v1/units/{_own_unit(a)}", {"name": "矩阵改名"}),
+        other=lambda api, a, n: Req("PATCH", f"/v1/units/{OTHER_UNIT}", {"name": "矩阵改名"}),
+    ),
+    "DELETE /v1/units/{code}": Case(
+        own=lambda api, a, n: Req("DELETE", f"/v1/units/{_empty_child(api, a, n)}"),
+        other=lambda api, a, n: Req("DELETE", f"/v1/units/{OTHER_LEAF}"),
+    ),
+    "POST /v1/units/{code}/move": Case(
+        own=lambda api, a, n: Req(
+            "POST", f"/v1/units/430182-DCQ-QS-P01-Z0{1 + n % 2}/move", {"parent": f"430182-DCQ-QS-P0{1 + (n + 1) % 2}"}
+        ),
+        other=lambda api, a, n: Req("POST", "/v1/units/430182-ZF-QQH-P01-Z01/move", {"parent": "430182-ZF-QQH-P01"}),
+    ),
+    "POST /v1/households": Case(
+        own=lambda api, a, n: Req("POST", "/v1/households", {"unit": OWN_LEAF, **HOUSEHOLD}),
+        other=lambda api, a, n: Req("POST", "/v1/households", {"unit": OTHER_LEAF, **HOUSEHOLD}),
+        other_status=422,
+    ),
+    "GET /v1/households/{id}": Case(
+        own=lambda api, a, n: Req("GET", f"/v1/households/{_household(api, OWN_LEAF)}"),
+        other=lambda api, a, n: Req("GET", f"/v1/households/{_household(api, OTHER_LEAF)}"),
+    ),
+    "PUT /v1/households/{id}": Case(
+        own=lambda api, a, n: Req(
+            "PUT", f"/v1/households/{_household(api, OWN_LEAF)}", {"unit": OWN_LEAF, **HOUSEHOLD}
+        ),
+        other=lambda api, a, n: Req(
+            "PUT", f"/v1/households/{_household(api, OTHER_LEAF)}", {"unit": OTHER_LEAF, **HOUSEHOLD}
+        ),
+    ),
+    "DELETE /v1/households/{id}": Case(
+        own=lambda api, a, n: Req("DELETE", f"/v1/households/{_household(api, OWN_LEAF)}"),
+        other=lambda api, a, n: Req("DELETE", f"/v1/households/{_household(api, OTHER_LEAF)}"),
+    ),
+    "POST /v1/households/{id}/unmask": Case(
+        own=lambda api, a, n: Req("POST", f"/v1/households/{_household(api, OWN_LEAF)}/unmask", {"purpose": "visit"}),
+        other=lambda api, a, n: Req(
+            "POST", f"/v1/households/{_household(api, OTHER_LEAF)}/unmask", {"purpose": "visit"}
+        ),
+    ),
+    "POST /v1/units/{code}/appointments": Case(
+        own=lambda api, a, n: Req(
+            "POST",
+            f"/v1/units/{_fresh_leaf(api, OWN_GROUP, f'LA{n}')}/appointments",
+            {"person_name": "矩阵", "phone": "13800000000", "start": "2021-01-01"},
+        ),
+        other=lambda api, a, n: Req(
+            "POST",
+            f"/v1/units/{_fresh_leaf(api, OTHER_GROUP, f'LA{n}')}/appointments",
+            {"person_name": "矩阵", "phone": "13800000000", "start": "2021-01-01"},
+        ),
+    ),
+    "POST /v1/units/{code}/appointments/{id}/end": Case(
+        own=lambda api, a, n: _end_request(api, _fresh_leaf(api, OWN_GROUP, f"LE{n}"), n),
+        other=lambda api, a, n: _end_request(api, _fresh_leaf(api, OTHER_GROUP, f"LE{n}"), n),
+    ),
+    "GET /v1/catalogues/{kind}": Case(own=lambda api, a, n: Req("GET", "/v1/catalogues/household_tag")),
+    "PUT /v1/catalogues/{kind}/{entry}": Case(
+        own=lambda api, a, n: Req(
+            "PUT", "/v1/catalogues/household_tag/matrix", {"name_zh": "矩阵", "name_en": "Matrix"}
+        )
     ),
     "GET /v1/audit": Case(
-        own=lambda a: Req("GET", f"/v1/audit?entity_type=unit&entity_id={quote(_own_unit(a))}"),
-        other=lambda a: Req("GET", f"/v1/audit?entity_type=unit&entity_id={quote(OTHER_UNIT)}"),
-        hidden=_audit_items_empty,
+        own=lambda api, a, n: Req("GET", f"/v1/audit?entity_type=unit&entity_id={_own_unit(a)}"),
+        other=lambda api, a, n: Req("GET", f"/v1/audit?entity_type=unit&entity_id={OTHER_UNIT}"),
+        hidden=lambda answer: answer.status == 200 and answer.json["items"] == [],
     ),
     "GET /v1/audit/verify": Case(
-        own=lambda a: Req("GET", f"/v1/audit/verify?entity_type=unit&entity_id={quote(_own_unit(a))}"),
-        other=lambda a: Req("GET", f"/v1/audit/verify?entity_type=unit&entity_id={quote(OTHER_UNIT)}"),
+        own=lambda api, a, n: Req("GET", f"/v1/audit/verify?entity_type=unit&entity_id={_own_unit(a)}"),
+        other=lambda api, a, n: Req("GET", f"/v1/audit/verify?entity_type=unit&entity_id={OTHER_UNIT}"),
     ),
 }
 
 
 def _covers_other(account: DemoAccount) -> bool:
     """City-wide scopes contain every unit: they have no 'other scope' inside the city."""
-    return account.scope_kind == "unit" and OTHER_UNIT.startswith(account.scope + "/")
+    return account.scope_kind == "unit" and OTHER_PATH.startswith(account.scope + "/")
 
 
 def _call(api: ApiClient, req: Req, user: str | None) -> Answer:
@@ -106,26 +231,26 @@ def test_route_matrix(api: ApiClient, spec: RouteSpec) -> None:
     case = CASES[spec.route_id]
     failures: list[str] = []
     some = BY_ROLE["village_cadre"]
-    anonymous = _call(api, case.own(some), None)
+    anonymous = _call(api, case.own(api, some, 0), None)
     expected_anonymous = spec.status if spec.permission == PUBLIC else 401
     if anonymous.status != expected_anonymous:
         failures.append(f"no token: {anonymous.status} != {expected_anonymous}")
-    for role in (*ROLES, "agency"):
+    for n, role in enumerate((*ROLES, "agency"), start=1):
         account = AGENCY_CLIENT if role == "agency" else BY_ROLE[role]
         allowed = spec.permission == PUBLIC or account.principal().has(spec.permission)
-        own = _call(api, case.own(account), account.username)
+        own = _call(api, case.own(api, account, n), account.username)
         expected = spec.status if allowed else 403
         if own.status != expected:
             failures.append(f"{role} own scope: {own.status} != {expected} {own.body[:200]!r}")
         if case.other is None or _covers_other(account):
             continue
-        other = _call(api, case.other(account), account.username)
+        other = _call(api, case.other(api, account, n), account.username)
         if not allowed:
             if other.status != 403:
                 failures.append(f"{role} other scope: {other.status} != 403")
         elif case.hidden is not None:
             if not case.hidden(other):
                 failures.append(f"{role} other scope: foreign records visible {other.body[:200]!r}")
-        elif other.status != 404:
-            failures.append(f"{role} other scope: {other.status} != 404 {other.body[:200]!r}")
+        elif other.status != case.other_status:
+            failures.append(f"{role} other scope: {other.status} != {case.other_status} {other.body[:200]!r}")
     assert not failures, "\n".join(failures)

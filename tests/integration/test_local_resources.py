@@ -24,8 +24,8 @@ MARK_ASL = {
             "Parameters": {
                 "TableName": "${Table_units}",
                 "Item": {
-                    "path": {"S.$": "$.path"},
-                    "code": {"S": "WF"},
+                    "code": {"S.$": "$.code"},
+                    "path": {"S": "T/WF"},
                     "name": {"S": "工作流写入"},
                     "level": {"S": "area"},
                 },
@@ -43,14 +43,14 @@ def test_state_machines_are_created_from_asl_files_and_run(api: ApiClient, tmp_p
     sfn = boto3.client("stepfunctions")
     assert sfn.describe_state_machine(stateMachineArn=arns["mark"])["name"] == "test-mark"
     assert create_state_machines(tmp_path) == arns  # a second start updates, never duplicates
-    execution = sfn.start_execution(stateMachineArn=arns["mark"], name="run-1", input=json.dumps({"path": "T/WF"}))
+    execution = sfn.start_execution(stateMachineArn=arns["mark"], name="run-1", input=json.dumps({"code": "T-WF"}))
     deadline = time.monotonic() + 20
     status = "RUNNING"
     while status == "RUNNING" and time.monotonic() < deadline:
         status = sfn.describe_execution(executionArn=execution["executionArn"])["status"]
         time.sleep(0.1)
     assert status == "SUCCEEDED"
-    assert UnitModel.get("T/WF").name == "工作流写入"
+    assert UnitModel.get("T-WF").name == "工作流写入"
 
 
 def test_tables_survive_a_save_and_a_restore_into_a_fresh_backend(api: ApiClient, tmp_path: Path) -> None:
@@ -65,8 +65,8 @@ def test_tables_survive_a_save_and_a_restore_into_a_fresh_backend(api: ApiClient
     create_tables()
     assert UnitModel.count() == 0
     assert load_tables(tmp_path / "tables.json") == saved
-    assert UnitModel.get("430182/DCQ/QS/P05").name == "五片"
-    verify = api.get("/v1/audit/verify?entity_type=unit&entity_id=430182/DCQ/QS/P05", user="auditor")
+    assert UnitModel.get("430182-DCQ-QS-P05").name == "五片"
+    verify = api.get("/v1/audit/verify?entity_type=unit&entity_id=430182-DCQ-QS-P05", user="auditor")
     assert verify.json == {"ok": True, "events": 1, "broken_at_seq": None}
 
 

@@ -34,9 +34,9 @@ def test_request_schemas_come_from_the_validating_models(api: ApiClient) -> None
     create = doc["paths"]["/v1/units"]["post"]
     schema_ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     schema = doc["components"]["schemas"][schema_ref.rsplit("/", 1)[-1]]
-    assert set(schema["required"]) == {"parent", "code", "name"}
+    assert set(schema["required"]) == {"parent", "segment", "name"}
     assert schema["additionalProperties"] is False
-    assert re.fullmatch(schema["properties"]["code"]["pattern"], "P07")
+    assert re.fullmatch(schema["properties"]["segment"]["pattern"], "P07")
     assert {p["name"] for p in create["parameters"]} == {"Idempotency-Key"}
     assert create["security"] == [{"bearerAuth": []}]
     assert create["x-roles"] == ["city_admin", "town_cadre", "village_cadre"]

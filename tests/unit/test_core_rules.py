@@ -92,10 +92,10 @@ def test_not_found_error_body_is_bilingual() -> None:
 
 def test_validation_errors_name_each_field_path_chinese_first() -> None:
     with pytest.raises(ValidationError) as caught:
-        UnitCreate.model_validate({"parent": "430182", "code": "bad code", "name": "x" * 41})
+        UnitCreate.model_validate({"parent": "430182", "segment": "bad code", "name": "x" * 41})
     error = validation_error(caught.value, "body")
     messages = {f.path: f.message for f in error.fields}
-    assert set(messages) == {"body.code", "body.name"}
+    assert set(messages) == {"body.segment", "body.name"}
     assert messages["body.name"].startswith("太长 / ")
 
 

@@ -1,0 +1,143 @@
+"""Excel files out: a unit's subtree (units and households) and the import templates.
+
+Phones are masked for every role (138****1234); `unmask=true&purpose=contact_card` gives clear phones to a
+role holding `personal:unmask`, and writes an audit event first. Every text cell that a spreadsheet would run
+as a formula (starting with = + - @, a tab or a carriage return) is written with a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from chalicelib.core.audit import Actor
+from chalicelib.core.auth import Principal
+from chalicelib.core.catalogue import CatalogueStore
+from chalicelib.core.errors import NotFound
+from chalicelib.core.privacy import mask_phone
+from chalicelib.core.schemas import Strict
+from chalicelib.grid.imports import COLUMNS, KIND_LABELS, KINDS
+from chalicelib.grid.schemas import HEAD_LABELS, LEVEL_LABELS
+from chalicelib.grid.service import GridService
+from chalicelib.grid.store import HouseholdModel, UnitModel
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+UNIT_SHEET = ("编码", "名称", "层级", "上级", "户数", "人口", "三长")
+HOUSEHOLD_SHEET = ("所在邻编码", "所在单元", "地址", "户主姓名", "常住人口", "手机号", "标签", "备注")
+PAGE = 500
+
+
+class ExportQuery(Strict):
+    unmask: bool = Field(False, description="显示完整电话（须同时说明用途，记入审计）/ clear phones, audited")
+    purpose: Literal["contact_card"] | None = Field(None, description="用途：印制明白卡 / purpose: contact cards")
+
+    @model_validator(mode="after")
+    def _purpose_named(self) -> ExportQuery:
+        if self.unmask and self.purpose is None:
+            raise ValueError("显示完整电话须说明用途 purpose=contact_card / unmask needs a purpose")
+        return self
+
+
+def safe(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula gets a leading apostrophe; other values pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _workbook_bytes(sheets: Iterable[tuple[str, Iterable[Iterable[Any]]]]) -> bytes:
+    from openpyxl import Workbook  # noqa: PLC0415 - 0.2 s to import: only imports and exports pay it
+
+    book = Workbook(write_only=True)
+    for title, rows in sheets:
+        ws = book.create_sheet(title)
+        for row in rows:
+            ws.append([safe(v) for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _head(unit: UnitModel, reveal: bool) -> str:
+    head = unit.head_info
+    if head is None:
+        return ""
+    phone = head["phone"] if reveal else mask_phone(head["phone"])
+    return f"{HEAD_LABELS.get(head['role'], '')} {head['person_name']} {phone or ''}".strip()
+
+
+class Exporter:
+    def __init__(self, *, service: GridService) -> None:
+        self.service = service
+        self.store = service.store
+
+    def subtree(self, principal: Principal, actor: Actor, code: str, query: ExportQuery) -> bytes:
+        unit = self.service.visible_unit(principal, code)
+        reveal = query.unmask
+        if reveal:
+            principal.require("personal:unmask")
+            self.store.audit_read(actor, "unit.export_unmask", ("unit", unit.code), unit.path, str(query.purpose))
+        units = [unit, *self._all(lambda after: self.store.subtree(unit.root, unit.path, limit=PAGE, after=after))]
+        names = {u.code: u.name for u in units}
+        tag_names = {e.code: e.name_zh for e in CatalogueStore().entries("household_tag", active_only=False)}
+        unit_rows = (
+            (
+                u.code,
+                u.name,
+                LEVEL_LABELS.get(u.level, u.level),
+                u.parent or "",
+                int(u.households),
+                int(u.residents),
+                _head(u, reveal),
+            )
+            for u in units
+        )
+        households: list[HouseholdModel] = self._all(
+            lambda after: self.store.households_below(unit.root, unit.path, limit=PAGE, after=after)
+        )
+        household_rows = (
+            (
+                h.unit_code,
+                names.get(h.unit_code, ""),
+                h.address,
+                h.head_name,
+                int(h.residents),
+                (h.phone if reveal else mask_phone(h.phone)) or "",
+                "、".join(tag_names.get(t, t) for t in h.tags),
+                h.note or "",
+            )
+            for h in households
+        )
+        return _workbook_bytes([("单元", [UNIT_SHEET, *unit_rows]), ("住户", [HOUSEHOLD_SHEET, *household_rows])])
+
+    @staticmethod
+    def _all(page: Any) -> list[Any]:
+        items: list[Any] = []
+        after = None
+        while True:
+            got, after = page(after)
+            items += got
+            if not after:
+                return items
+
+
+def template(kind: str) -> bytes:
+    """The import template: the headers and one example row, and a 说明 sheet (columns, tag catalogue)."""
+    if kind not in KINDS:
+        raise NotFound("没有这种导入模板（可用：units、households、appointments）", "No such template")
+    columns = COLUMNS[kind]
+    notes: list[list[Any]] = [["列名", "是否必填", "说明", "示例"]]
+    notes += [[c.name, "必填" if c.required else "可空", c.help, c.example] for c in columns]
+    notes += [
+        [],
+        ["第1行为表头，不要改动；从第2行起每行一条。有误的行会按行号列出。"],
+        ["可保存为 .xlsx，或 CSV（UTF-8 或 WPS 默认的 GBK 编码均可），单个文件不超过 10 MB。"],
+    ]
+    if kind == "households":
+        notes += [[], ["民情地图标签（填名称或编码）"], ["编码", "名称"]]
+        notes += [[e.code, e.name_zh] for e in CatalogueStore().entries("household_tag")]
+    rows = [[c.name for c in columns], [c.example for c in columns]]
+    return _workbook_bytes([(KIND_LABELS[kind], rows), ("说明", notes)])

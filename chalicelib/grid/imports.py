@@ -1,0 +1,1071 @@
+"""Bulk import of units, households and 三长 appointments from the spreadsheets cadres keep in Excel or WPS.
+
+A file is an .xlsx workbook (first sheet) or a CSV (UTF-8, UTF-8 with BOM, or GBK as WPS saves it). Row 1 holds
+the Chinese column headers below (`COLUMNS`; `GET /v1/imports/templates/{kind}` gives a workbook with them, a
+说明 sheet and an example row). Row numbers in every answer are the ones the spreadsheet shows (header = 1).
+
+The whole file is checked first and every bad row is reported, `{"row", "column", "message"}`. With any error
+nothing is written (`mode=all_or_nothing`, 422), unless `mode=valid_rows_only`: then the valid rows are
+written and the bad ones listed as skipped.
+
+Writing is a bulk path, not N single writes: the new items go out with BatchWriteItem, then the subtree
+counters move with ONE UpdateItem (ADD) per affected unit, aggregated over the whole file; heads are set
+with a condition (`attribute_not_exists(head)`). An import is audited per file, not per row: one audit
+event (entity type "import", the import id) records who imported which file (its SHA-256) with what counts.
+
+The same file imported again by the same caller replays the first result and writes nothing (the import id
+is derived from caller, kind and the file's SHA-256). A file that was refused, or wrote nothing, may be
+imported again (e.g. once the missing units exist). Files of more than `JOB_THRESHOLD` data rows are checked
+in the request, then written by a background job (core/jobs.py): 202 and `GET /v1/imports/{id}` for progress.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import uuid
+import warnings
+import zipfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from pydantic import Field
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.models import Model
+
+from chalicelib.core import jobs
+from chalicelib.core.audit import Actor, AuditStore
+from chalicelib.core.auth import Principal
+from chalicelib.core.catalogue import CatalogueStore
+from chalicelib.core.db import BaseMeta, register_model, transaction
+from chalicelib.core.errors import BadRequest, FieldError, not_found
+from chalicelib.core.observability import logger
+from chalicelib.core.privacy import is_mobile, normalise_phone
+from chalicelib.core.profiles import ProfileStore
+from chalicelib.core.schemas import Out, Strict
+from chalicelib.grid import search_terms
+from chalicelib.grid.schemas import HEAD_LABELS, HEAD_ROLE_OF_LEVEL, LEVEL_LABELS, LEVELS
+from chalicelib.grid.store import AppointmentModel, HouseholdModel, SearchTermModel, UnitModel
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv"
+XLS = "application/vnd.ms-excel"  # the type Windows gives a .csv file when Excel is installed
+MEDIA_TYPES = (XLSX, CSV, XLS)
+
+Kind = Literal["units", "households", "appointments"]
+Mode = Literal["all_or_nothing", "valid_rows_only"]
+KINDS: tuple[str, ...] = ("units", "households", "appointments")
+KIND_LABELS: dict[str, str] = {"units": "网格单元", "households": "住户", "appointments": "三长任职"}
+
+JOB_THRESHOLD = 2000  # more data rows than this: checked in the request, written by a background job
+PROGRESS_EVERY = 500  # a job records its progress after every this many rows
+MAX_STORED_ERRORS = 1000  # the import record keeps the first errors (a DynamoDB item is at most 400 KB)
+MAX_XLSX_UNPACKED = 200 * 1024 * 1024  # a 10 MB .xlsx that unpacks to more is refused (zip bomb)
+SEGMENT = re.compile(r"^[A-Z0-9]{1,12}$")
+CODE = re.compile(r"^[A-Z0-9]{1,12}(-[A-Z0-9]{1,12}){0,7}$")
+TAG_SEPARATORS = re.compile(r"[、,，;；\s]+")
+ID_NAMESPACE = uuid.UUID("5d3c1f0e-7a61-4c1b-9a55-2b8f6d0e4a11")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    required: bool
+    help: str  # shown on the template's 说明 sheet
+    example: str  # the template's example row, from the demo data
+
+
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "units": (
+        Column(
+            "上级编码",
+            True,
+            "上级单元的编码，须已存在或在本文件中更靠前的行里新建，如 430182-DCQ-QS",
+            "430182-DCQ-QS-P01",
+        ),
+        Column("本级编码", True, "本级编码：大写字母或数字，1–12位，如 Z03；新单元编码 = 上级编码-本级编码", "Z03"),
+        Column("名称", True, "中文名称，1–40字，如 第三组", "第三组"),
+    ),
+    "households": (
+        Column("所在邻编码", True, "住户所在的邻的编码（住户只能登记在邻之下）", "430182-DCQ-QS-P01-Z01-L01"),
+        Column("地址", True, "门牌地址，1–100字", "鹊山村第一组12号"),
+        Column("户主姓名", True, "户主姓名，1–20字", "张良科"),
+        Column("常住人口", True, "常住人口，1–50的整数", "4"),
+        Column("手机号", False, "11位手机号，可空；导出和页面上脱敏显示", "13800001234"),
+        Column("标签", False, "民情地图标签，多个用 、 或 , 分隔，填标签名称或编码，可空", "独居老人、党员户"),
+        Column("备注", False, "备注，最多200字，可空", ""),
+    ),
+    "appointments": (
+        Column("单元编码", True, "片、组或邻的编码：片设片长，组设组长，邻设邻长", "430182-DCQ-QS-P01-Z01-L02"),
+        Column("姓名", True, "姓名，1–20字", "李春华"),
+        Column("手机号", True, "11位手机号", "13900005678"),
+        Column("是否党员", False, "是 或 否，空为否", "是"),
+        Column("任职日期", True, "YYYY-MM-DD，如 2024-03-01", "2024-03-01"),
+    ),
+}
+HEADERS: dict[str, tuple[str, ...]] = {kind: tuple(c.name for c in cols) for kind, cols in COLUMNS.items()}
+
+
+# -- request and answer models -------------------------------------------------------------------------
+class ImportQuery(Strict):
+    kind: Kind = Field(description="units 网格单元 / households 住户 / appointments 三长任职")
+    mode: Mode = Field("all_or_nothing", description="有错全不导入，或只导入无误的行 / all or nothing, or valid rows")
+
+
+class RowErrorOut(Out):
+    row: int
+    column: str
+    message: str
+
+
+class ImportOut(Out):
+    id: str
+    kind: str
+    mode: str
+    status: Literal["queued", "running", "done", "failed"]
+    rows_total: int
+    rows_done: int
+    written: int = Field(description="写入的行数 / rows written")
+    skipped: int = Field(description="因有误跳过的行数 / rows skipped as invalid")
+    errors: list[RowErrorOut]
+    errors_total: int
+    sha256: str
+    message: str | None = None
+    replayed: bool = Field(False, description="同一文件已导入过：返回首次结果，未再写入 / same file: first result")
+
+
+# -- the import record -----------------------------------------------------------------------------------
+@register_model
+class ImportModel(Model):
+    """One imported file per caller: its hash, status and counts (and, while queued, where the file is)."""
+
+    class Meta(BaseMeta):
+        table_suffix = "imports"
+
+    id = UnicodeAttribute(hash_key=True)  # sha256(caller | kind | file sha256), 32 hex digits
+    kind = UnicodeAttribute()
+    mode = UnicodeAttribute()
+    sha256 = UnicodeAttribute()
+    media_type = UnicodeAttribute()
+    sub = UnicodeAttribute()
+    role = UnicodeAttribute()
+    scope = UnicodeAttribute()  # the caller's scope when importing: who else may see the import
+    request_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # queued, running, done, failed
+    rows_total = NumberAttribute(default=0)
+    rows_done = NumberAttribute(default=0)
+    written = NumberAttribute(default=0)
+    skipped = NumberAttribute(default=0)
+    errors = UnicodeAttribute(default="[]")  # JSON list of the first MAX_STORED_ERRORS row errors
+    errors_total = NumberAttribute(default=0)
+    message = UnicodeAttribute(null=True)  # why a job failed
+    upload_key = UnicodeAttribute(null=True)  # the file in the uploads bucket, until its job is done
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+def import_id(sub: str, kind: str, sha256: str) -> str:
+    return hashlib.sha256(f"{sub}|{kind}|{sha256}".encode()).hexdigest()[:32]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+# -- reading the file ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class Sheet:
+    headers: list[str]
+    rows: list[tuple[int, dict[str, str]]]  # (row number as the spreadsheet shows it, header -> text)
+
+
+def _unreadable(zh: str, en: str) -> BadRequest:
+    return BadRequest(zh, en, [FieldError("body", f"{zh} / {en}")])
+
+
+def _header(value: Any) -> str:
+    return str(value or "").replace("\ufeff", "").replace("\u3000", " ").strip().rstrip("*＊").strip()
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: 13800001234.0 -> 13800001234, a date cell -> 2024-03-01, text trimmed."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).replace("\u3000", " ").strip()
+
+
+def _sheet(lines: Iterable[tuple[int, list[Any]]]) -> Sheet:
+    headers: list[str] | None = None
+    rows: list[tuple[int, dict[str, str]]] = []
+    for number, values in lines:
+        if headers is None:
+            headers = [_header(v) for v in values]
+            continue
+        texts = [cell_text(v) for v in values]
+        if not any(texts):
+            continue  # blank rows are skipped, the numbering keeps counting them
+        cells: dict[str, str] = {}
+        for name, text in zip(headers, texts, strict=False):
+            if name and name not in cells:
+                cells[name] = text
+        rows.append((number, cells))
+    return Sheet(headers or [], rows)
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030", errors="replace")  # GBK, as WPS and older Excel save CSV
+
+
+def _read_csv(data: bytes) -> Sheet:
+    text = _decode(data)
+    try:
+        return _sheet(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
+    except csv.Error as e:
+        raise _unreadable("无法读取的 CSV 文件", "Unreadable CSV file") from e
+
+
+def _read_xlsx(data: bytes) -> Sheet:
+    import openpyxl  # noqa: PLC0415 - 0.2 s to import: only imports and exports pay it
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+    except zipfile.BadZipFile as e:
+        raise _unreadable("文件不是有效的 .xlsx 工作簿", "Not a valid .xlsx workbook") from e
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise _unreadable("工作簿解压后过大", "The workbook unpacks to too much data")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # styles and extensions other tools write are not our concern
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many kinds on a broken workbook
+        raise _unreadable("无法读取的 .xlsx 工作簿", "Unreadable .xlsx workbook") from e
+    try:
+        sheets = [ws for ws in book.worksheets if ws.title != "说明"] or list(book.worksheets)
+        ws = sheets[0]
+        ws.reset_dimensions()  # some tools write a wrong <dimension>: read every row there is
+        lines = ((n, list(values)) for n, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1))
+        return _sheet(lines)
+    finally:
+        book.close()
+
+
+def read_file(data: bytes, media: str) -> Sheet:
+    """The rows of an .xlsx or CSV file; the content decides (a mislabelled .xlsx is still read as one)."""
+    if data[:4] == b"PK\x03\x04":
+        return _read_xlsx(data)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise _unreadable("不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV", "Legacy .xls is not supported; save as .xlsx")
+    if media == XLSX:
+        raise _unreadable("文件不是有效的 .xlsx 工作簿", "Not a valid .xlsx workbook")
+    return _read_csv(data)
+
+
+# -- checking ----------------------------------------------------------------------------------------------
+@dataclass
+class Planned:
+    """A valid row and the items it writes."""
+
+    row: int
+    item: Model
+    unit: UnitModel | None = None  # households and appointments: the unit they go to
+    terms: list[str] = field(default_factory=list)  # units: search terms
+    head: dict[str, Any] | None = None  # appointments: the unit's new head
+
+
+@dataclass
+class Plan:
+    kind: str
+    rows_total: int
+    errors: list[RowError]
+    rows: list[Planned]
+    fatal: bool = False  # a problem with the file itself (missing columns, no rows): nothing can be imported
+    # existing units whose direct child count grows (units import)
+    children: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def skipped(self) -> int:
+        return len({e.row for e in self.errors if e.row > 1})
+
+
+class _Row:
+    """One data row being checked: reads cells and collects its errors."""
+
+    def __init__(self, number: int, cells: dict[str, str], errors: list[RowError]) -> None:
+        self.number, self.cells, self._errors = number, cells, errors
+        self.bad = False
+
+    def error(self, column: str, zh: str, en: str) -> None:
+        self._errors.append(RowError(self.number, column, f"{zh} / {en}"))
+        self.bad = True
+
+    def text(self, column: str, *, required: bool, max_len: int) -> str:
+        value = self.cells.get(column, "")
+        if required and not value:
+            self.error(column, "必填", "required")
+        elif len(value) > max_len:
+            self.error(column, f"最多{max_len}字", f"at most {max_len} characters")
+        return value
+
+    def code(self, column: str) -> str:
+        value = self.text(column, required=True, max_len=120).upper()
+        if value and not CODE.fullmatch(value):
+            self.error(column, "编码格式不正确（大写字母或数字，用 - 连接）", "malformed unit code")
+            return ""
+        return value
+
+    def phone(self, column: str, *, required: bool) -> str | None:
+        raw = self.text(column, required=required, max_len=20)
+        if not raw:
+            return None
+        phone = normalise_phone(raw)
+        if not is_mobile(phone):
+            self.error(column, "须为11位手机号", "must be an 11-digit mainland mobile number")
+            return None
+        return phone
+
+
+def _missing_columns(kind: str, sheet: Sheet) -> list[RowError]:
+    present = set(sheet.headers)
+    return [
+        RowError(1, c.name, "缺少必填列 / required column missing")
+        for c in COLUMNS[kind]
+        if c.required and c.name not in present
+    ]
+
+
+def _outside(column: str, row: _Row, what: str = "单元") -> None:
+    row.error(column, f"{what}不存在或不在您的管辖范围内", "unit not found or outside your scope")
+
+
+class Checker:
+    """Checks a whole file against the grid and the caller's scope; builds the items of the valid rows."""
+
+    def __init__(self, principal: Principal, import_key: str, *, catalogue: CatalogueStore | None = None) -> None:
+        self.principal = principal
+        self.import_key = import_key
+        self.catalogue = catalogue or CatalogueStore()
+
+    def check(self, kind: str, sheet: Sheet) -> Plan:
+        missing = _missing_columns(kind, sheet)
+        if missing:
+            return Plan(kind, len(sheet.rows), missing, [], fatal=True)
+        if not sheet.rows:
+            return Plan(kind, 0, [RowError(1, "", "文件中没有数据行 / the file has no data rows")], [], fatal=True)
+        check: Callable[[Sheet], Plan] = getattr(self, f"_{kind}_plan")
+        plan = check(sheet)
+        order = {name: i for i, name in enumerate(HEADERS[kind])}
+        plan.errors.sort(key=lambda e: (e.row, order.get(e.column, len(order))))
+        return plan
+
+    def _id(self, row: int) -> str:
+        """Deterministic per (import, row): a job that runs again rewrites the same items."""
+        return str(uuid.uuid5(ID_NAMESPACE, f"{self.import_key}/{row}"))
+
+    @staticmethod
+    def _lookup(codes: Iterable[str]) -> dict[str, UnitModel]:
+        wanted = list(dict.fromkeys(c for c in codes if c))
+        return {u.code: u for u in UnitModel.batch_get(wanted)} if wanted else {}
+
+    def _visible(self, unit: UnitModel | None) -> UnitModel | None:
+        return unit if unit is not None and self.principal.sees_unit(unit.path) else None
+
+    # -- units ------------------------------------------------------------------------------------------
+    def _units_plan(self, sheet: Sheet) -> Plan:
+        plan = Plan("units", len(sheet.rows), [], [])
+        parsed = [_parse_unit(_Row(n, cells, plan.errors)) for n, cells in sheet.rows]
+        codes = [u.code for u in parsed if u.code]
+        existing = self._lookup([u.parent_code for u in parsed] + codes)
+        state = _UnitsState(existing, first_row={u.code: u.row.number for u in reversed(parsed) if u.code})
+        for unit in parsed:
+            parent = self._unit_parent(unit, state)
+            if parent is not None:  # a code under a parent the caller cannot see is not looked at
+                _check_unit_code(unit, state)
+            if unit.row.bad or parent is None:
+                if (
+                    unit.code
+                    and unit.code not in state.new
+                    and unit.code not in state.bad
+                    and unit.code not in existing
+                ):
+                    state.bad[unit.code] = unit.row.number
+                continue
+            item = UnitModel(
+                unit.code,
+                segment=unit.segment,
+                name=unit.name,
+                level=LEVELS[LEVELS.index(parent.level) + 1],
+                parent=parent.code,
+                ancestors=parent.chain,
+                root=parent.root,
+                path=f"{parent.path}/{unit.segment}",
+                depth=int(parent.depth) + 1,
+                initials=search_terms.initials(unit.name),
+                households=0,
+                residents=0,
+                members=0,
+                heads=0,
+                children=0,
+                tag_counts={},
+                version=1,
+            )
+            state.new[unit.code] = item
+            if parent.code in existing:
+                plan.children[parent.code] = plan.children.get(parent.code, 0) + 1
+            else:  # a unit of this file: its child count is written with it
+                parent.children = int(parent.children) + 1
+            plan.rows.append(Planned(unit.row.number, item, terms=search_terms.terms(unit.name)))
+        return plan
+
+    def _unit_parent(self, unit: _UnitRow, state: _UnitsState) -> UnitModel | None:
+        row, code = unit.row, unit.parent_code
+        if not code:
+            return None
+        if code in state.new:
+            parent: UnitModel | None = state.new[code]
+        elif code in state.bad:
+            line = state.bad[code]
+            row.error("上级编码", f"上级单元（第{line}行）有误，本行也未导入", f"the parent's row {line} is in error")
+            return None
+        else:
+            parent = self._visible(state.existing.get(code))
+        if parent is None:
+            later = state.first_row.get(code, 0)
+            if later > row.number:
+                row.error(
+                    "上级编码", f"上级单元在第{later}行，须排在下级之前", f"define the parent (row {later}) first"
+                )
+            else:
+                _outside("上级编码", row, "上级单元")
+        elif parent.level == LEVELS[-1]:
+            row.error("上级编码", "邻是最小网格单元，不能再分", "a neighbourhood has no child units")
+        elif parent.moving_from is not None:
+            row.error("上级编码", "上级单元正在调整，请稍后再导入", "the parent unit is being moved")
+        else:
+            return parent
+        return None
+
+    # -- households -------------------------------------------------------------------------------------
+    def _households_plan(self, sheet: Sheet) -> Plan:
+        plan = Plan("households", len(sheet.rows), [], [])
+        entries = self.catalogue.entries("household_tag")
+        tags = _Tags({e.code.lower(): e.code for e in entries} | {e.name_zh: e.code for e in entries}, entries)
+        parsed = [_parse_household(_Row(n, cells, plan.errors), tags) for n, cells in sheet.rows]
+        units = self._lookup(code for _, code, _ in parsed)
+        existing = _existing_households(units[c] for c in {code for _, code, _ in parsed if code in units})
+        seen: dict[tuple[str, str, str], int] = {}
+        for row, unit_code, data in parsed:
+            unit = self._neighbourhood(row, unit_code, units)
+            if unit is not None and data["address"] and data["head_name"]:
+                key = (unit.code, data["address"], data["head_name"])
+                if key in existing:
+                    row.error("户主姓名", "该住户已登记（同一邻、地址、户主）", "this household is already registered")
+                elif key in seen:
+                    row.error("户主姓名", f"与第{seen[key]}行重复（同一邻、地址、户主）", f"duplicates row {seen[key]}")
+                else:
+                    seen[key] = row.number
+            if row.bad or unit is None:
+                continue
+            household_id = self._id(row.number)
+            item = HouseholdModel(
+                household_id,
+                unit_code=unit.code,
+                unit_path=unit.path,
+                root=unit.root,
+                path_key=f"{unit.path}/#{household_id}",
+                members=0,
+                version=1,
+                **data,
+            )
+            plan.rows.append(Planned(row.number, item, unit=unit))
+        return plan
+
+    def _neighbourhood(self, row: _Row, code: str, units: dict[str, UnitModel]) -> UnitModel | None:
+        if not code:
+            return None
+        unit = self._visible(units.get(code))
+        if unit is None:
+            _outside("所在邻编码", row, "所在邻")
+        elif unit.level != "neighbourhood":
+            label = LEVEL_LABELS[unit.level]
+            row.error("所在邻编码", f"住户须登记在邻之下（{code} 是{label}）", "a household belongs to a neighbourhood")
+        elif unit.moving_from is not None:
+            row.error("所在邻编码", "该邻正在调整，请稍后再导入", "the neighbourhood is being moved")
+        else:
+            return unit
+        return None
+
+    # -- appointments -----------------------------------------------------------------------------------
+    def _appointments_plan(self, sheet: Sheet) -> Plan:
+        plan = Plan("appointments", len(sheet.rows), [], [])
+        parsed = [_parse_appointment(_Row(n, cells, plan.errors)) for n, cells in sheet.rows]
+        units = self._lookup(code for _, code, _ in parsed)
+        seen: dict[str, int] = {}
+        for row, unit_code, data in parsed:
+            unit = self._head_unit(row, unit_code, units, seen)
+            if row.bad or unit is None:
+                continue
+            role = HEAD_ROLE_OF_LEVEL[unit.level]
+            appointment_id = self._id(row.number)
+            item = AppointmentModel(
+                unit.code,
+                f"{data['start']}#{appointment_id}",
+                id=appointment_id,
+                role=role,
+                person_name=data["person_name"],
+                phone=data["phone"],
+                is_member=data["is_member"],
+                start=data["start"],
+                version=1,
+            )
+            head = {
+                "appointment_id": appointment_id,
+                "role": role,
+                "person_name": data["person_name"],
+                "phone": data["phone"],
+                "is_member": data["is_member"],
+                "since": data["start"],
+            }
+            plan.rows.append(Planned(row.number, item, unit=unit, head=head))
+        return plan
+
+    def _head_unit(self, row: _Row, code: str, units: dict[str, UnitModel], seen: dict[str, int]) -> UnitModel | None:
+        if not code:
+            return None
+        unit = self._visible(units.get(code))
+        role = HEAD_ROLE_OF_LEVEL.get(unit.level) if unit is not None else None
+        if unit is None:
+            _outside("单元编码", row)
+        elif role is None:
+            label = LEVEL_LABELS[unit.level]
+            row.error(
+                "单元编码",
+                f"三长只设在片、组、邻（{code} 是{label}）",
+                "heads are appointed to an area, group or neighbourhood",
+            )
+        elif unit.head is not None:
+            current = (unit.head_info or {}).get("person_name", "")
+            row.error(
+                "单元编码",
+                f"该单元已有在任{HEAD_LABELS[role]}（{current}），请先办理离任",
+                "the unit already has a current head; end that appointment first",
+            )
+        elif unit.code in seen:
+            line = seen[unit.code]
+            row.error(
+                "单元编码",
+                f"与第{line}行为同一单元，一个单元只能有一位在任{HEAD_LABELS[role]}",
+                f"row {line} appoints the same unit; one current head per unit",
+            )
+        else:
+            seen[unit.code] = row.number
+            return unit
+        return None
+
+
+@dataclass
+class _UnitRow:
+    row: _Row
+    parent_code: str
+    segment: str
+    name: str
+
+    @property
+    def code(self) -> str:
+        return f"{self.parent_code}-{self.segment}" if self.parent_code and self.segment else ""
+
+
+@dataclass
+class _UnitsState:
+    existing: dict[str, UnitModel]
+    first_row: dict[str, int]  # code -> the first row defining it
+    new: dict[str, UnitModel] = field(default_factory=dict)  # valid new units so far
+    bad: dict[str, int] = field(default_factory=dict)  # code -> row of a new unit that is itself in error
+
+
+def _parse_unit(row: _Row) -> _UnitRow:
+    parent = row.code("上级编码")
+    segment = row.text("本级编码", required=True, max_len=120).upper()
+    if segment and parent and segment.startswith(parent + "-"):
+        segment = segment[len(parent) + 1 :]  # the full code was given
+    if segment and segment == parent:
+        row.error("上级编码", "上级编码不能是本单元自己", "a unit cannot be its own parent")
+        segment = ""
+    elif segment and not SEGMENT.fullmatch(segment):
+        row.error("本级编码", "须为1–12位大写字母或数字", "must be 1-12 capital letters or digits")
+        segment = ""
+    return _UnitRow(row, parent, segment, row.text("名称", required=True, max_len=40))
+
+
+def _check_unit_code(unit: _UnitRow, state: _UnitsState) -> None:
+    code = unit.code
+    if not code:
+        return
+    if code in state.existing:
+        unit.row.error("本级编码", f"编码 {code} 已存在", f"code {code} already exists")
+    elif code in state.new or code in state.bad:
+        first = state.first_row[code]
+        unit.row.error("本级编码", f"与第{first}行重复", f"duplicates row {first}")
+
+
+@dataclass
+class _Tags:
+    codes: dict[str, str]  # a code (lower case) or a Chinese name -> the code
+    entries: list[Any]
+
+
+def _parse_household(row: _Row, tags: _Tags) -> tuple[_Row, str, dict[str, Any]]:
+    unit_code = row.code("所在邻编码")
+    data: dict[str, Any] = {
+        "address": row.text("地址", required=True, max_len=100),
+        "head_name": row.text("户主姓名", required=True, max_len=20),
+        "phone": row.phone("手机号", required=False),
+        "note": row.text("备注", required=False, max_len=200) or None,
+    }
+    raw = row.text("常住人口", required=True, max_len=10)
+    if raw:
+        residents = int(raw) if raw.isdigit() else 0
+        if not 1 <= residents <= 50:
+            row.error("常住人口", "须为1–50的整数", "must be a whole number from 1 to 50")
+        data["residents"] = residents
+    found: list[str] = []
+    unknown: list[str] = []
+    for token in TAG_SEPARATORS.split(row.cells.get("标签", "")):
+        if token:
+            code = tags.codes.get(token) or tags.codes.get(token.lower())
+            (found if code else unknown).append(code or token)
+    if unknown:
+        names = "、".join(e.name_zh for e in tags.entries)
+        row.error("标签", f"未知标签：{'、'.join(unknown)}（可用：{names}）", f"unknown tags: {', '.join(unknown)}")
+    data["tags"] = sorted(set(found))
+    return row, unit_code, data
+
+
+def _existing_households(units: Iterable[UnitModel]) -> set[tuple[str, str, str]]:
+    """(neighbourhood, address, head) of the households already registered where the file adds some;
+    a neighbourhood whose count is 0 costs no query (a first load reads nothing)."""
+    out: set[tuple[str, str, str]] = set()
+    for unit in units:
+        if int(unit.households) <= 0:
+            continue
+        for h in HouseholdModel.by_path.query(unit.root, HouseholdModel.path_key.startswith(unit.path + "/")):
+            out.add((h.unit_code, h.address, h.head_name))
+    return out
+
+
+YES = frozenset({"是", "y", "yes", "true", "1", "党员"})
+NO = frozenset({"", "否", "n", "no", "false", "0"})
+
+
+def _parse_date(raw: str) -> str | None:
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"):
+        try:
+            return datetime.strptime(raw, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _parse_appointment(row: _Row) -> tuple[_Row, str, dict[str, Any]]:
+    unit_code = row.code("单元编码")
+    data: dict[str, Any] = {
+        "person_name": row.text("姓名", required=True, max_len=20),
+        "phone": row.phone("手机号", required=True),
+    }
+    member = row.text("是否党员", required=False, max_len=5).lower()
+    if member in YES or member in NO:
+        data["is_member"] = member in YES
+    else:
+        row.error("是否党员", "须填 是 或 否", "must be 是 (yes) or 否 (no)")
+    raw = row.text("任职日期", required=True, max_len=20)
+    if raw:
+        start = _parse_date(raw)
+        if start is None:
+            row.error("任职日期", "日期格式应为 YYYY-MM-DD", "date must be YYYY-MM-DD")
+        data["start"] = start
+    return row, unit_code, data
+
+
+# -- writing -----------------------------------------------------------------------------------------------
+BATCH = 25  # items per BatchWriteItem (the DynamoDB limit)
+WRITE_THREADS = 8  # BatchWriteItem calls in flight at once: a county load is network-bound, not CPU-bound
+
+
+def _batch_put(items: list[Model]) -> None:
+    """One BatchWriteItem of up to 25 items of one table (PynamoDB retries unprocessed items)."""
+    with type(items[0]).batch_write() as batch:
+        for item in items:
+            batch.save(item)
+
+
+def _update_unit(code: str, actions: list[Any], condition: Any = None) -> None:
+    """UpdateItem straight on the table: counters and heads do not bump the unit's edit version."""
+    UnitModel._get_connection().update_item(code, actions=actions, condition=condition)
+
+
+class BulkWriter:
+    """Writes a checked plan: BatchWriteItem for the items, one UpdateItem per affected unit for counters."""
+
+    def __init__(self, *, progress: Callable[[int], None] | None = None) -> None:
+        self.progress = progress
+        self.sent = 0  # rows whose items were sent: after a crash, how much may be in the tables
+
+    def write(self, plan: Plan) -> list[RowError]:
+        """Write the plan's rows; returns rows that could not be written (a head appointed meanwhile)."""
+        lost: list[RowError] = []
+        rows = plan.rows
+        if plan.kind == "appointments":
+            self.sent = len(rows)  # heads are set before the items are written
+            rows, lost = self._set_heads(rows)
+            self.sent = 0
+        done = 0
+        for start in range(0, len(rows), PROGRESS_EVERY):
+            chunk = rows[start : start + PROGRESS_EVERY]
+            self.sent += len(chunk)
+            self._put(chunk)
+            done += len(chunk)
+            if self.progress is not None:
+                self.progress(done)
+        self._counters(plan, rows)
+        return lost
+
+    def _put(self, chunk: list[Planned]) -> None:
+        by_model: dict[type[Model], list[Model]] = defaultdict(list)
+        for planned in chunk:
+            by_model[type(planned.item)].append(planned.item)
+            if isinstance(planned.item, UnitModel):
+                unit = planned.item
+                by_model[SearchTermModel] += [
+                    SearchTermModel(t, unit.path, unit_code=unit.code, name=unit.name, level=unit.level)
+                    for t in planned.terms
+                ]
+        groups = [items[i : i + BATCH] for items in by_model.values() for i in range(0, len(items), BATCH)]
+        if len(groups) == 1:
+            _batch_put(groups[0])
+            return
+        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:  # BatchWriteItem calls in parallel
+            for done in [pool.submit(_batch_put, g) for g in groups]:
+                done.result()
+
+    @staticmethod
+    def _set_heads(rows: list[Planned]) -> tuple[list[Planned], list[RowError]]:
+        kept: list[Planned] = []
+        lost: list[RowError] = []
+        for planned in rows:
+            assert planned.unit is not None and planned.head is not None  # noqa: S101 - built so by the checker
+            try:
+                _update_unit(
+                    planned.unit.code,
+                    [UnitModel.head.set(planned.head)],
+                    UnitModel.head.does_not_exist() & (UnitModel.path == planned.unit.path),
+                )
+            except UpdateError:
+                lost.append(RowError(planned.row, "单元编码", "该单元刚刚已有人任职 / someone was appointed meanwhile"))
+                continue
+            kept.append(planned)
+        return kept, lost
+
+    @staticmethod
+    def _counters(plan: Plan, rows: list[Planned]) -> None:
+        deltas: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        tags: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for code, n in plan.children.items():
+            deltas[code]["children"] += n
+        per_unit: dict[str, tuple[UnitModel, dict[str, int], dict[str, int]]] = {}
+        for planned in rows:
+            if planned.unit is None:
+                continue
+            unit, delta, unit_tags = per_unit.setdefault(planned.unit.code, (planned.unit, defaultdict(int), {}))
+            if isinstance(planned.item, HouseholdModel):
+                delta["households"] += 1
+                delta["residents"] += int(planned.item.residents)
+                for t in planned.item.tags:
+                    unit_tags[t] = unit_tags.get(t, 0) + 1
+            else:
+                delta["heads"] += 1
+        for unit, delta, unit_tags in per_unit.values():  # roll each unit's totals up its chain
+            for code in unit.chain:
+                for k, v in delta.items():
+                    deltas[code][k] += v
+                for t, v in unit_tags.items():
+                    tags[code][t] += v
+        for code in sorted(set(deltas) | set(tags)):
+            actions = [getattr(UnitModel, k).add(v) for k, v in deltas[code].items() if v]
+            actions += [UnitModel.tag_counts[t].add(v) for t, v in tags[code].items() if v]
+            if actions:
+                _update_unit(code, actions)
+
+
+# -- the use case ------------------------------------------------------------------------------------------
+def _view(record: ImportModel, errors: list[RowError] | None = None, *, replayed: bool = False) -> ImportOut:
+    stored = [RowErrorOut(**e) for e in json.loads(record.errors or "[]")]
+    return ImportOut(
+        id=record.id,
+        kind=record.kind,
+        mode=record.mode,
+        status=record.status,
+        rows_total=int(record.rows_total),
+        rows_done=int(record.rows_done),
+        written=int(record.written),
+        skipped=int(record.skipped),
+        errors=stored if errors is None else [RowErrorOut(**e.as_dict()) for e in errors],
+        errors_total=int(record.errors_total),
+        sha256=record.sha256,
+        message=record.message,
+        replayed=replayed,
+    )
+
+
+def rejection(plan: Plan, kind: str, mode: str, request_id: str) -> dict[str, Any]:
+    """The 422 body: the usual error envelope, and every bad row."""
+    rows = len({e.row for e in plan.errors})
+    if plan.fatal:
+        zh, en = "文件无法导入：请检查表头（第1行）", "The file cannot be imported: check the header row"
+    elif plan.rows:
+        zh = f"文件中有 {rows} 行有误，未写入任何数据；请改正后重新导入，或选择只导入无误的行"
+        en = f"{rows} rows have errors; nothing was written. Fix them, or import with mode=valid_rows_only"
+    else:
+        zh, en = f"文件中 {rows} 行全部有误，未写入任何数据", f"All {rows} rows have errors; nothing was written"
+    return {
+        "error": {
+            "code": "validation_failed",
+            "message": zh,
+            "message_en": en,
+            "fields": [{"path": f"row {e.row}/{e.column}", "message": e.message} for e in plan.errors[:100]],
+            "request_id": request_id,
+        },
+        "kind": kind,
+        "mode": mode,
+        "rows_total": plan.rows_total,
+        "errors_total": len(plan.errors),
+        "errors": [e.as_dict() for e in plan.errors],
+    }
+
+
+@dataclass
+class Submitted:
+    status: int  # 201 written, 202 queued, 200 a replay, 422 refused
+    body: dict[str, Any]
+
+
+class ImportService:
+    def __init__(self, *, audit: AuditStore | None = None, profiles: ProfileStore | None = None) -> None:
+        self.audit = audit or AuditStore()
+        self.profiles = profiles or ProfileStore()
+
+    # -- submit -----------------------------------------------------------------------------------------
+    def submit(self, principal: Principal, actor: Actor, *, kind: str, mode: str, data: bytes, media: str) -> Submitted:
+        sha = hashlib.sha256(data).hexdigest()
+        key = import_id(principal.sub, kind, sha)
+        previous = self._record(key)
+        if previous is not None and not _may_run_again(previous):
+            return Submitted(200, _view(previous, replayed=True).model_dump(mode="json"))
+        sheet = read_file(data, media)
+        plan = Checker(principal, key).check(kind, sheet)
+        if plan.fatal or not plan.rows or (plan.errors and mode == "all_or_nothing"):
+            return Submitted(422, rejection(plan, kind, mode, actor.request_id))
+        now = _now()
+        record = ImportModel(
+            key,
+            kind=kind,
+            mode=mode,
+            sha256=sha,
+            media_type=media,
+            sub=principal.sub,
+            role=principal.role,
+            scope=principal.scope,
+            request_id=actor.request_id,
+            status="queued" if plan.rows_total > JOB_THRESHOLD else "running",
+            rows_total=plan.rows_total,
+            skipped=plan.skipped,
+            errors_total=len(plan.errors),
+            errors=_stored(plan.errors),
+            created_at=now,
+            updated_at=now,
+        )
+        if not self._claim(record, previous):
+            current = self._record(key)
+            return Submitted(200, _view(current or record, replayed=True).model_dump(mode="json"))
+        if record.status == "queued":
+            record.upload_key = f"imports/{key}"
+            jobs.put_upload(record.upload_key, data, media)
+            record.update(actions=[ImportModel.upload_key.set(record.upload_key)])
+            jobs.enqueue("import", key)
+            return Submitted(202, _view(record, plan.errors).model_dump(mode="json"))
+        lost = self._write(record, plan, actor)
+        return Submitted(201, _view(record, plan.errors + lost).model_dump(mode="json"))
+
+    @staticmethod
+    def _record(key: str) -> ImportModel | None:
+        try:
+            return ImportModel.get(key)
+        except ImportModel.DoesNotExist:
+            return None
+
+    @staticmethod
+    def _claim(record: ImportModel, previous: ImportModel | None) -> bool:
+        """Save the record unless another request holds this file (the same file twice at once)."""
+        condition = (
+            ImportModel.id.does_not_exist() if previous is None else ImportModel.updated_at == previous.updated_at
+        )
+        try:
+            record.save(condition=condition)
+        except PutError:
+            return False
+        return True
+
+    # -- write ------------------------------------------------------------------------------------------
+    def _write(
+        self, record: ImportModel, plan: Plan, actor: Actor, progress: Callable[[int], None] | None = None
+    ) -> list[RowError]:
+        writer = BulkWriter(progress=progress)
+        try:
+            lost = writer.write(plan)
+        except Exception:
+            # what may be in the tables is recorded: the same file is then not run again on its own
+            record.update(
+                actions=[
+                    ImportModel.status.set("failed"),
+                    ImportModel.written.set(writer.sent),
+                    ImportModel.message.set(
+                        f"导入中断，前 {writer.sent} 行可能已写入，请联系管理员核对 / "
+                        f"the import stopped; up to {writer.sent} rows may have been written"
+                    ),
+                    ImportModel.updated_at.set(_now()),
+                ]
+            )
+            raise
+        errors = plan.errors + lost
+        written = len(plan.rows) - len(lost)
+        record.status = "done"
+        record.rows_done = plan.rows_total
+        record.written = written
+        record.skipped = len({e.row for e in errors if e.row > 1})
+        record.errors_total = len(errors)
+        record.errors = _stored(errors)
+        record.updated_at = _now()
+        with transaction() as tx:
+            tx.save(record)
+            self.audit.append(
+                tx,
+                actor,
+                action=f"import.{record.kind}",
+                entity_type="import",
+                entity_id=record.id,
+                unit_path=record.scope,
+                before=None,
+                after={
+                    "kind": record.kind,
+                    "mode": record.mode,
+                    "sha256": record.sha256,
+                    "rows_total": int(record.rows_total),
+                    "written": written,
+                    "skipped": int(record.skipped),
+                },
+            )
+        return lost
+
+    # -- jobs -------------------------------------------------------------------------------------------
+    def run_job(self, key: str) -> None:
+        """Run a queued import (SQS handler or drain): claim it, check the file again, write with progress."""
+        record = self._record(key)
+        if record is None:
+            return
+        try:
+            record.update(
+                actions=[ImportModel.status.set("running"), ImportModel.updated_at.set(_now())],
+                condition=ImportModel.status == "queued",
+            )
+        except UpdateError:
+            return  # a second delivery of the message, or the job already ran
+        try:
+            self._run(record)
+        except Exception:
+            logger().exception("import job failed", extra={"import_id": key})
+            if record.status != "failed":  # not yet recorded by _write
+                record.update(
+                    actions=[
+                        ImportModel.status.set("failed"),
+                        ImportModel.message.set("导入中断，未写入数据，请重新导入 / the import stopped before writing"),
+                        ImportModel.updated_at.set(_now()),
+                    ]
+                )
+
+    def _run(self, record: ImportModel) -> None:
+        principal = self.profiles.get_principal(record.sub)
+        if principal is None or not principal.has("imports:write"):
+            self._fail(record, "导入人的账号已停用或无导入权限 / the importing account is no longer allowed", [])
+            return
+        actor = Actor(sub=record.sub, role=record.role, scope=record.scope, request_id=record.request_id)
+        data = jobs.get_upload(str(record.upload_key))
+        plan = Checker(principal, record.id).check(record.kind, read_file(data, record.media_type))
+        if plan.fatal or not plan.rows or (plan.errors and record.mode == "all_or_nothing"):
+            self._fail(record, "文件有误，未写入任何数据 / the file has errors; nothing was written", plan.errors)
+            return
+
+        def progress(done: int) -> None:
+            record.update(actions=[ImportModel.rows_done.set(done), ImportModel.updated_at.set(_now())])
+
+        self._write(record, plan, actor, progress)
+        jobs.delete_upload(str(record.upload_key))
+
+    @staticmethod
+    def _fail(record: ImportModel, message: str, errors: list[RowError]) -> None:
+        record.status = "failed"
+        record.message = message
+        record.errors = _stored(errors)
+        record.errors_total = len(errors)
+        record.updated_at = _now()
+        record.save()
+
+    # -- read -------------------------------------------------------------------------------------------
+    def get(self, principal: Principal, key: str) -> ImportOut:
+        record = self._record(key)
+        if record is None or not (record.sub == principal.sub or principal.sees_unit(record.scope)):
+            raise not_found("导入记录", "Import")
+        return _view(record)
+
+
+def _may_run_again(record: ImportModel) -> bool:
+    """A file that wrote nothing (refused by a job, or every row invalid) may be imported again."""
+    return record.status in ("done", "failed") and int(record.written) == 0
+
+
+def _stored(errors: list[RowError]) -> str:
+    return json.dumps([e.as_dict() for e in errors[:MAX_STORED_ERRORS]], ensure_ascii=False)
+
+
+def run_import_job(key: str) -> None:
+    ImportService().run_job(key)
+
+
+jobs.register("import", run_import_job)
