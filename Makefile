@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration e2e bench fuzz clean
+.PHONY: run test lint typecheck unit integration e2e bench seed-county clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ integration: $(STAMP)
 
 e2e: $(STAMP)
 	$(PY) -m pytest -q tests/e2e
+
+seed-county: $(STAMP) ## load the synthetic county (29 towns ... 420,000 households) into .local/ (stop `make run` first)
+	$(PY) -m chalicelib.grid.county --scale $${SCALE:-1.0}
 
 bench: $(STAMP) ## benchmarks: prints a table of figures against their targets
 	$(PY) -m tests.bench

@@ -7,6 +7,7 @@ import json
 import logging
 import mimetypes
 import os
+import socket
 import threading
 import time
 from http import HTTPStatus
@@ -19,7 +20,7 @@ import requests
 from moto.server import ThreadedMotoServer
 
 import app as app_module
-from chalicelib.core import workflows
+from chalicelib.core import jobs, workflows
 from chalicelib.core.apikeys import new_api_key
 from chalicelib.core.db import create_tables
 from chalicelib.core.profiles import ProfileStore
@@ -48,11 +49,13 @@ class LocalStack:
         web_dir: Path = PROJECT_DIR / "web",
         save_interval: float = 120.0,
         seed: bool = True,
+        serve_http: bool = True,
     ) -> None:
-        self.port, self.moto_port = port, moto_port
+        self.port, self.moto_port = port or free_port(), moto_port or free_port()
+        self.serve_http = serve_http
         self.state_dir, self.web_dir = state_dir, web_dir
         self.save_interval, self.seed = save_interval, seed
-        self.base_url = f"http://127.0.0.1:{port}"
+        self.base_url = f"http://127.0.0.1:{self.port}"
         self._stop = threading.Event()
         self._lock = threading.Lock()  # one request in the app at a time, as in one Lambda container
         self._moto: ThreadedMotoServer | None = None
@@ -94,6 +97,7 @@ class LocalStack:
             timeout=10,
         ).raise_for_status()
         create_tables()
+        jobs.create_queues_and_buckets()
         restored = load_tables(self.state_dir / "tables.json")
         self.state_machines = create_state_machines()
         self.issuer = LocalIssuer.load_or_create(self.state_dir / "issuer-key.pem", f"{self.base_url}/local-auth")
@@ -102,8 +106,10 @@ class LocalStack:
             seed_demo(self.api_key)
         self.resumed = workflows.resume_all()
         self.restored = restored
-        self._serve()
+        if self.serve_http:
+            self._serve()
         self._every(self.save_interval, self.save)
+        self._every(1.0, self._drain_jobs)  # SQS -> Lambda, locally: queued jobs run in this process
 
     def _agency_api_key(self) -> str:
         path = self.state_dir / "agency-api-key"
@@ -121,6 +127,13 @@ class LocalStack:
         t = threading.Thread(target=loop, name="state-saver", daemon=True)
         t.start()
         self._threads.append(t)
+
+    @staticmethod
+    def _drain_jobs() -> None:
+        try:
+            jobs.drain()
+        except Exception:  # keep the loop alive: the next second tries again
+            logging.getLogger(__name__).exception("draining the jobs queue failed")
 
     def save(self) -> int:
         return save_tables(self.state_dir / "tables.json")
@@ -271,6 +284,12 @@ def _not_found() -> dict[str, Any]:
             "request_id": "",
         }
     }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def wait_until_up(base_url: str, timeout: float = 30.0) -> None:

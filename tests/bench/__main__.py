@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+from tests.bench import county
 from tests.bench.dynamo import GET_MAX_CALLS, record_calls
 from tests.bench.imports import ROOT, cold_import_ratio
 
@@ -18,6 +19,32 @@ class Figure:
     value: str
     target: str
     result: str  # ok, MISS, or "-" when there is nothing to judge
+
+
+COUNTY_SCALES = (0.005, 0.02)  # a 200th and a 50th of 宁乡: the full county runs with `make seed-county`
+
+
+def county_figures() -> list[Figure]:
+    small, large = (county.run(s) for s in COUNTY_SCALES)
+    out = [
+        Figure(
+            f"county import / raw BatchWriteItem, same items (scale {large.scale}: {large.items} items)",
+            f"{large.ratio:.2f} ({large.import_s:.1f} s / {large.raw_s:.1f} s raw)",
+            "≥ 0.8",
+            "ok" if large.ratio >= 0.8 else "MISS",
+        )
+    ]
+    for what, a, b in (("GET /v1/units/{village}", small.get_items, large.get_items),
+                       ("GET /v1/units/{village}/children", small.children_items, large.children_items)):  # fmt: skip
+        out.append(
+            Figure(
+                f"items read by {what}, county x{small.scale} vs x{large.scale}",
+                f"{a} vs {b}",
+                "independent of county size",
+                "ok" if a == b else "MISS",
+            )
+        )
+    return out
 
 
 def main() -> int:
@@ -47,6 +74,9 @@ def main() -> int:
         value = f"max {r.max_calls}" + (f" (reads {r.max_reads})" if r.is_get else "") + f", n={r.requests}"
         value += f", {r.scans} Scan" if r.scans else ""
         figures.append(Figure(name, value, target, "ok" if r.ok else "MISS"))
+
+    for figure in county_figures():
+        figures.append(figure)
 
     widths = [max(len(getattr(f, col)) for f in figures) for col in ("name", "value", "target")]
     print(f"{'figure':<{widths[0]}}  {'value':<{widths[1]}}  {'target':<{widths[2]}}  result")

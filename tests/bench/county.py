@@ -1,0 +1,103 @@
+"""The county through the import path, against raw BatchWriteItem of the same items on the same backend,
+and the DynamoDB items read to answer a village's GET and /children at two county sizes.
+
+Runs in a child process (moto's in-process backend, `mock_aws`), so its backends are its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from tests.bench.imports import ROOT
+
+CHILD = r"""
+import json, os, sys, time
+import boto3, botocore.client
+from moto import mock_aws
+from chalicelib.core import jobs
+from chalicelib.core.db import all_models, create_tables
+from chalicelib.grid import county
+from chalicelib.localstack.seed import seed_demo, DEMO_ACCOUNTS
+from tests.conftest import TEST_API_KEY
+
+scale = float(sys.argv[1])
+out = {}
+with mock_aws():
+    create_tables(); jobs.create_queues_and_buckets(); seed_demo(TEST_API_KEY)
+    client = boto3.client("dynamodb")
+    tables = [m.Meta.table_name for m in all_models()]
+    def items():
+        got = {}
+        for t in tables:
+            got[t] = [i for p in client.get_paginator("scan").paginate(TableName=t) for i in p["Items"]]
+        return got
+    before = items()
+    started = time.perf_counter()
+    report = county.load(scale)
+    out["import_s"] = time.perf_counter() - started
+    after = items()
+    new = {t: [i for i in after[t] if i not in before[t]] for t in tables}
+    out["items"] = sum(len(v) for v in new.values())
+    out["households"] = report.written
+    # items read by GET /v1/units/{village} and /children (PynamoDB calls, counted at botocore)
+    from chalicelib.core.auth import Principal
+    from chalicelib.grid.service import default_service
+    read = {"n": 0}
+    real = botocore.client.BaseClient._make_api_call
+    def counting(self, op, params):
+        result = real(self, op, params)
+        if self.meta.service_model.service_name == "dynamodb":
+            read["n"] += len(result.get("Items", [])) + (1 if "Item" in result else 0)
+            read["n"] += sum(len(v) for v in result.get("Responses", {}).values())
+        return result
+    botocore.client.BaseClient._make_api_call = counting
+    admin = next(a for a in DEMO_ACCOUNTS if a.role == "city_admin").principal()
+    service = default_service()
+    service.get(admin, "430182-DCQ-QS"); out["get_items"] = read["n"]; read["n"] = 0
+    service.children(admin, "430182-DCQ-QS", limit=100, cursor=None); out["children_items"] = read["n"]
+    botocore.client.BaseClient._make_api_call = real
+with mock_aws():  # a fresh backend: the same items by raw BatchWriteItem
+    create_tables()
+    client = boto3.client("dynamodb")
+    started = time.perf_counter()
+    for table, rows in new.items():
+        for i in range(0, len(rows), 25):
+            pending = {table: [{"PutRequest": {"Item": r}} for r in rows[i:i + 25]]}
+            while pending:
+                pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+    out["raw_s"] = time.perf_counter() - started
+print(json.dumps(out))
+"""
+
+
+@dataclass(frozen=True)
+class CountyRun:
+    scale: float
+    import_s: float
+    raw_s: float
+    items: int
+    households: int
+    get_items: int
+    children_items: int
+
+    @property
+    def ratio(self) -> float:
+        """Import throughput over raw BatchWriteItem throughput (same items): raw time / import time."""
+        return self.raw_s / self.import_s
+
+
+def run(scale: float) -> CountyRun:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+    env |= {
+        "STAGE": "test", "TABLE_PREFIX": "bench", "JWKS_URL": "http://127.0.0.1:9/j", "JWT_ISSUER": "x",
+        "JWT_AUDIENCE": "x", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x", "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR",
+    }  # fmt: skip
+    command = [sys.executable, "-c", CHILD, str(scale)]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    return CountyRun(scale=scale, **data)
