@@ -25,6 +25,7 @@ from chalicelib.core.apikeys import new_api_key
 from chalicelib.core.db import create_tables
 from chalicelib.core.profiles import ProfileStore
 from chalicelib.core.settings import reset_settings
+from chalicelib.localstack import moto_tx
 from chalicelib.localstack.gateway import call, local_gateway
 from chalicelib.localstack.issuer import AGENCY_AUDIENCE, WEB_AUDIENCE, LocalIssuer
 from chalicelib.localstack.seed import AGENCY_CLIENT, DEMO_ACCOUNTS, seed_demo
@@ -89,6 +90,7 @@ class LocalStack:
     def start(self) -> None:
         self._configure_environment()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request otherwise
+        moto_tx.install()  # transactions roll back by item, not by copying whole tables
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self._moto.start()
         requests.post(

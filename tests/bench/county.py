@@ -24,6 +24,8 @@ from chalicelib.grid import county
 from chalicelib.localstack.seed import seed_demo, DEMO_ACCOUNTS
 from tests.conftest import TEST_API_KEY
 
+from chalicelib.localstack import moto_tx
+moto_tx.install()  # the local stack's backend: item-level transaction rollback
 scale = float(sys.argv[1])
 out = {}
 with mock_aws():
