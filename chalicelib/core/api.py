@@ -235,19 +235,15 @@ def _shape(result: Any, spec: RouteSpec) -> Reply:
     return Reply(result, spec.status)
 
 
-def _json_response(reply: Reply, request_id: str) -> Response:
-    headers: dict[str, str | list[str]] = {
-        "Content-Type": "application/json",
-        "X-Request-Id": request_id,
-        **reply.headers,
-    }
+def _response(reply: Reply, request_id: str, content_type: str) -> Response:
+    """A JSON body is serialised here; bytes or text (a spreadsheet) pass through; 204 has no body."""
+    headers: dict[str, str | list[str]] = {"Content-Type": content_type, "X-Request-Id": request_id, **reply.headers}
+    if reply.status == 204:
+        return Response(body="", status_code=204, headers=headers)
     if isinstance(reply.body, bytes | str):
         return Response(body=reply.body, status_code=reply.status, headers=headers)
-    return Response(
-        body=json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")),
-        status_code=reply.status,
-        headers=headers,
-    )
+    body = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":"))
+    return Response(body=body, status_code=reply.status, headers=headers)
 
 
 def _accepts(accept: str | None, content_type: str) -> bool:
@@ -355,15 +351,8 @@ class ApiBlueprint:
         m.add_metric(name="LatencyMs", unit="Milliseconds", value=elapsed_ms)
         if reply.status >= 500:
             m.add_metric(name="ServerErrors", unit="Count", value=1)
-        return (
-            _json_response(reply, request_id)
-            if spec.content_type == "application/json" or reply.status >= 400
-            else Response(
-                body=reply.body,
-                status_code=reply.status,
-                headers={"Content-Type": spec.content_type, "X-Request-Id": request_id, **reply.headers},
-            )
-        )
+        content_type = "application/json" if reply.status >= 400 else spec.content_type
+        return _response(reply, request_id, content_type)
 
     def _run(
         self,
