@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from chalice.app import Chalice
+from chalice.app import Chalice, SQSEvent
 
+from chalicelib.core import jobs
 from chalicelib.core.authorizer import auth_blueprint
 from chalicelib.core.middleware import register_middleware
 from chalicelib.slices import blueprints
@@ -13,3 +14,14 @@ app.register_blueprint(auth_blueprint)
 for slice_api in blueprints():
     app.register_blueprint(slice_api.blueprint)
 register_middleware(app)
+# spreadsheets travel base64 through API Gateway (a GBK CSV is not UTF-8 text either)
+app.api.binary_types.extend(
+    ["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv", "application/vnd.ms-excel"]
+)
+
+
+@app.on_sqs_message(queue=jobs.deploy_queue_name(), batch_size=1)
+def run_jobs(event: SQSEvent) -> None:
+    """Background jobs (large imports): each message names a job; locally `jobs.drain()` runs the same code."""
+    for record in event:
+        jobs.handle_message(record.body)

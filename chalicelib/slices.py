@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 ROUTE_MODULES: tuple[str, ...] = (
     "chalicelib.core.routes",
     "chalicelib.grid.routes",
+    "chalicelib.grid.import_routes",
 )
 
 # Modules holding tables that no route module imports yet.

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 import app as app_module
-from chalicelib.core import health, idempotency
+from chalicelib.core import health, idempotency, jobs
 from chalicelib.core.db import create_tables
 from chalicelib.core.settings import reset_settings
 from chalicelib.localstack.issuer import LocalIssuer
@@ -59,7 +59,9 @@ def aws(env: None) -> Iterator[None]:
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
         idempotency.reset()
         health.reset()
+        jobs.reset()
         create_tables()
+        jobs.create_queues_and_buckets()
         seed_demo(TEST_API_KEY)
         yield
         idempotency.reset()

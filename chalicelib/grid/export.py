@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from chalicelib.core.audit import Actor
 from chalicelib.core.auth import Principal
 from chalicelib.core.catalogue import CatalogueStore
-from chalicelib.core.errors import NotFound
+from chalicelib.core.errors import FieldError, NotFound, ValidationFailed
 from chalicelib.core.privacy import mask_phone
 from chalicelib.core.schemas import Strict
 from chalicelib.grid.imports import COLUMNS, KIND_LABELS, KINDS
@@ -28,6 +28,8 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 UNIT_SHEET = ("编码", "名称", "层级", "上级", "户数", "人口", "三长")
 HOUSEHOLD_SHEET = ("所在邻编码", "所在单元", "地址", "户主姓名", "常住人口", "手机号", "标签", "备注")
 PAGE = 500
+# a Lambda answer is at most 6 MB (base64): about 60,000 households fit; a bigger subtree is exported in parts
+MAX_EXPORT_HOUSEHOLDS = 50_000
 
 
 class ExportQuery(Strict):
@@ -76,6 +78,12 @@ class Exporter:
 
     def subtree(self, principal: Principal, actor: Actor, code: str, query: ExportQuery) -> bytes:
         unit = self.service.visible_unit(principal, code)
+        if int(unit.households) > MAX_EXPORT_HOUSEHOLDS:
+            raise ValidationFailed(
+                f"该单元有 {int(unit.households)} 户，超过单次导出上限 {MAX_EXPORT_HOUSEHOLDS} 户，请按镇或村分别导出",
+                f"The subtree has {int(unit.households)} households, over the export limit; export its parts",
+                [FieldError("path.code", "导出范围过大 / subtree too large to export at once")],
+            )
         reveal = query.unmask
         if reveal:
             principal.require("personal:unmask")

@@ -46,14 +46,21 @@ from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal
 from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.db import BaseMeta, register_model, transaction
-from chalicelib.core.errors import BadRequest, FieldError, not_found
+from chalicelib.core.errors import BadRequest, Conflict, FieldError, not_found
 from chalicelib.core.observability import logger
 from chalicelib.core.privacy import is_mobile, normalise_phone
 from chalicelib.core.profiles import ProfileStore
 from chalicelib.core.schemas import Out, Strict
 from chalicelib.grid import search_terms
 from chalicelib.grid.schemas import HEAD_LABELS, HEAD_ROLE_OF_LEVEL, LEVEL_LABELS, LEVELS
-from chalicelib.grid.store import AppointmentModel, HouseholdModel, SearchTermModel, UnitModel
+from chalicelib.grid.store import (
+    AppointmentModel,
+    HouseholdModel,
+    SearchTermModel,
+    UnitModel,
+    UnitSystemModel,
+    counter_actions,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv"
@@ -72,6 +79,8 @@ MAX_XLSX_UNPACKED = 200 * 1024 * 1024  # a 10 MB .xlsx that unpacks to more is r
 SEGMENT = re.compile(r"^[A-Z0-9]{1,12}$")
 CODE = re.compile(r"^[A-Z0-9]{1,12}(-[A-Z0-9]{1,12}){0,7}$")
 TAG_SEPARATORS = re.compile(r"[、,，;；\s]+")
+# what checking a row needs of the units it names: place in the tree, level, head, household count
+LOOKUP = ("code", "path", "root", "depth", "level", "ancestors", "moving_from", "head", "households")
 ID_NAMESPACE = uuid.UUID("5d3c1f0e-7a61-4c1b-9a55-2b8f6d0e4a11")
 
 
@@ -393,8 +402,9 @@ class Checker:
 
     @staticmethod
     def _lookup(codes: Iterable[str]) -> dict[str, UnitModel]:
+        """The units a file names (BatchGetItem, only the attributes the checks read)."""
         wanted = list(dict.fromkeys(c for c in codes if c))
-        return {u.code: u for u in UnitModel.batch_get(wanted)} if wanted else {}
+        return {u.code: u for u in UnitModel.batch_get(wanted, attributes_to_get=list(LOOKUP))} if wanted else {}
 
     def _visible(self, unit: UnitModel | None) -> UnitModel | None:
         return unit if unit is not None and self.principal.sees_unit(unit.path) else None
@@ -727,26 +737,50 @@ def _batch_put(items: list[Model]) -> None:
             batch.save(item)
 
 
+def _in_parallel(calls: list[tuple[Any, ...]]) -> None:
+    """Independent DynamoDB calls, WRITE_THREADS at a time (each is a network round trip); the first error
+    is raised once all have finished."""
+    if len(calls) <= 1:
+        for fn, *args in calls:
+            fn(*args)
+        return
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+        for done in [pool.submit(fn, *args) for fn, *args in calls]:
+            done.result()
+
+
 def _update_unit(code: str, actions: list[Any], condition: Any = None) -> None:
-    """UpdateItem straight on the table: counters and heads do not bump the unit's edit version."""
-    UnitModel._get_connection().update_item(code, actions=actions, condition=condition)
+    """UpdateItem on the units table without its edit version: counters and heads never make a cadre's
+    If-Match stale (the store's UnitSystemModel view of the table)."""
+    UnitSystemModel._get_connection().update_item(code, actions=actions, condition=condition)
 
 
 class BulkWriter:
-    """Writes a checked plan: BatchWriteItem for the items, one UpdateItem per affected unit for counters."""
+    """Writes a checked plan: BatchWriteItem for the items, one UpdateItem per affected unit for counters.
 
-    def __init__(self, *, progress: Callable[[int], None] | None = None) -> None:
+    Households and units: the items first, then the counters. Appointments: the counters first, as the
+    appointed unit's UpdateItem also sets its head under `attribute_not_exists(head)`; a unit that got a
+    head meanwhile loses its row (in all_or_nothing, everything set is undone and the import is a 409)."""
+
+    def __init__(self, *, mode: str, progress: Callable[[int], None] | None = None) -> None:
+        self.mode = mode
         self.progress = progress
-        self.sent = 0  # rows whose items were sent: after a crash, how much may be in the tables
+        self.sent = 0  # rows whose items or heads were sent: after a crash, how much may be in the tables
 
     def write(self, plan: Plan) -> list[RowError]:
         """Write the plan's rows; returns rows that could not be written (a head appointed meanwhile)."""
-        lost: list[RowError] = []
-        rows = plan.rows
-        if plan.kind == "appointments":
-            self.sent = len(rows)  # heads are set before the items are written
-            rows, lost = self._set_heads(rows)
-            self.sent = 0
+        if plan.kind != "appointments":
+            self._put_all(plan.rows)
+            self._counters(plan, plan.rows)
+            return []
+        self.sent = len(plan.rows)
+        lost = self._counters(plan, plan.rows)
+        lost_rows = {e.row for e in lost}
+        self.sent = 0
+        self._put_all([p for p in plan.rows if p.row not in lost_rows])
+        return lost
+
+    def _put_all(self, rows: list[Planned]) -> None:
         done = 0
         for start in range(0, len(rows), PROGRESS_EVERY):
             chunk = rows[start : start + PROGRESS_EVERY]
@@ -755,10 +789,9 @@ class BulkWriter:
             done += len(chunk)
             if self.progress is not None:
                 self.progress(done)
-        self._counters(plan, rows)
-        return lost
 
-    def _put(self, chunk: list[Planned]) -> None:
+    @staticmethod
+    def _put(chunk: list[Planned]) -> None:
         by_model: dict[type[Model], list[Model]] = defaultdict(list)
         for planned in chunk:
             by_model[type(planned.item)].append(planned.item)
@@ -769,60 +802,84 @@ class BulkWriter:
                     for t in planned.terms
                 ]
         groups = [items[i : i + BATCH] for items in by_model.values() for i in range(0, len(items), BATCH)]
-        if len(groups) == 1:
-            _batch_put(groups[0])
-            return
-        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:  # BatchWriteItem calls in parallel
-            for done in [pool.submit(_batch_put, g) for g in groups]:
-                done.result()
+        _in_parallel([(_batch_put, g) for g in groups])
 
-    @staticmethod
-    def _set_heads(rows: list[Planned]) -> tuple[list[Planned], list[RowError]]:
-        kept: list[Planned] = []
+    def _counters(self, plan: Plan, rows: list[Planned]) -> list[RowError]:
+        deltas, tags = _aggregate(plan, rows)
         lost: list[RowError] = []
-        for planned in rows:
-            assert planned.unit is not None and planned.head is not None  # noqa: S101 - built so by the checker
+        if plan.kind == "appointments":
+            lost = self._heads(rows, deltas)
+        updates = [
+            (code, counter_actions(deltas.get(code, {}), tags.get(code, {}))) for code in sorted({*deltas, *tags})
+        ]
+        _in_parallel([(_update_unit, code, actions) for code, actions in updates if actions])
+        return lost
+
+    def _heads(self, rows: list[Planned], deltas: dict[str, dict[str, int]]) -> list[RowError]:
+        """Set each appointed unit's head with its counters in one conditional UpdateItem, deepest first:
+        a unit that lost its row passes one head less to the ancestors still to be updated."""
+        done: list[tuple[Planned, dict[str, int]]] = []
+        lost: list[RowError] = []
+        for planned in sorted(rows, key=lambda p: -len(_unit(p).chain)):
+            unit = _unit(planned)
+            delta = deltas.pop(unit.code, {})
             try:
                 _update_unit(
-                    planned.unit.code,
-                    [UnitModel.head.set(planned.head)],
-                    UnitModel.head.does_not_exist() & (UnitModel.path == planned.unit.path),
+                    unit.code,
+                    [UnitSystemModel.head.set(planned.head or {}), *counter_actions(delta, {})],
+                    UnitSystemModel.head.does_not_exist() & (UnitSystemModel.path == unit.path),
                 )
-            except UpdateError:
+            except UpdateError as e:
+                if e.cause_response_code != "ConditionalCheckFailedException":
+                    raise
                 lost.append(RowError(planned.row, "单元编码", "该单元刚刚已有人任职 / someone was appointed meanwhile"))
+                for code in unit.ancestors:
+                    deltas.setdefault(code, {})["heads"] = deltas.get(code, {}).get("heads", 0) - 1
+                delta = {**delta, "heads": delta.get("heads", 0) - 1}
+                if delta["heads"]:
+                    _update_unit(unit.code, counter_actions(delta, {}))
                 continue
-            kept.append(planned)
-        return kept, lost
+            done.append((planned, delta))
+        if lost and self.mode == "all_or_nothing":
+            for planned, delta in reversed(done):  # undo: nothing of this file stays
+                _update_unit(
+                    _unit(planned).code,
+                    [UnitSystemModel.head.remove(), *counter_actions({k: -v for k, v in delta.items()}, {})],
+                    UnitSystemModel.head["appointment_id"] == (planned.head or {}).get("appointment_id"),
+                )
+            self.sent = 0
+            raise Conflict(
+                f"第{lost[0].row}行的单元刚刚已有人任职，未写入任何数据，请刷新后重试",
+                "A unit in the file got a head meanwhile; nothing was written",
+                [FieldError(f"row {e.row}/{e.column}", e.message) for e in lost],
+            )
+        return lost
 
-    @staticmethod
-    def _counters(plan: Plan, rows: list[Planned]) -> None:
-        deltas: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        tags: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for code, n in plan.children.items():
-            deltas[code]["children"] += n
-        per_unit: dict[str, tuple[UnitModel, dict[str, int], dict[str, int]]] = {}
-        for planned in rows:
-            if planned.unit is None:
-                continue
-            unit, delta, unit_tags = per_unit.setdefault(planned.unit.code, (planned.unit, defaultdict(int), {}))
+
+def _unit(planned: Planned) -> UnitModel:
+    if planned.unit is None:
+        raise ValueError(f"row {planned.row} has no unit")
+    return planned.unit
+
+
+def _aggregate(plan: Plan, rows: list[Planned]) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    """Counter and tag deltas per unit code: each row's change rolled up its unit's whole chain."""
+    deltas: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    tags: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for code, n in plan.children.items():
+        deltas[code]["children"] += n
+    for planned in rows:
+        if planned.unit is None:
+            continue
+        for code in planned.unit.chain:
             if isinstance(planned.item, HouseholdModel):
-                delta["households"] += 1
-                delta["residents"] += int(planned.item.residents)
+                deltas[code]["households"] += 1
+                deltas[code]["residents"] += int(planned.item.residents)
                 for t in planned.item.tags:
-                    unit_tags[t] = unit_tags.get(t, 0) + 1
+                    tags[code][t] += 1
             else:
-                delta["heads"] += 1
-        for unit, delta, unit_tags in per_unit.values():  # roll each unit's totals up its chain
-            for code in unit.chain:
-                for k, v in delta.items():
-                    deltas[code][k] += v
-                for t, v in unit_tags.items():
-                    tags[code][t] += v
-        for code in sorted(set(deltas) | set(tags)):
-            actions = [getattr(UnitModel, k).add(v) for k, v in deltas[code].items() if v]
-            actions += [UnitModel.tag_counts[t].add(v) for t, v in tags[code].items() if v]
-            if actions:
-                _update_unit(code, actions)
+                deltas[code]["heads"] += 1
+    return {c: dict(d) for c, d in deltas.items()}, {c: dict(t) for c, t in tags.items()}
 
 
 # -- the use case ------------------------------------------------------------------------------------------
@@ -916,10 +973,14 @@ class ImportService:
             current = self._record(key)
             return Submitted(200, _view(current or record, replayed=True).model_dump(mode="json"))
         if record.status == "queued":
-            record.upload_key = f"imports/{key}"
-            jobs.put_upload(record.upload_key, data, media)
-            record.update(actions=[ImportModel.upload_key.set(record.upload_key)])
-            jobs.enqueue("import", key)
+            try:
+                record.upload_key = f"imports/{key}"
+                jobs.put_upload(record.upload_key, data, media)
+                record.update(actions=[ImportModel.upload_key.set(record.upload_key)])
+                jobs.enqueue("import", key)
+            except Exception:
+                self._fail(record, "排队失败，未写入数据，请重新导入 / could not queue the import; nothing written", [])
+                raise
             return Submitted(202, _view(record, plan.errors).model_dump(mode="json"))
         lost = self._write(record, plan, actor)
         return Submitted(201, _view(record, plan.errors + lost).model_dump(mode="json"))
@@ -939,7 +1000,9 @@ class ImportService:
         )
         try:
             record.save(condition=condition)
-        except PutError:
+        except PutError as e:
+            if e.cause_response_code != "ConditionalCheckFailedException":
+                raise
             return False
         return True
 
@@ -947,9 +1010,12 @@ class ImportService:
     def _write(
         self, record: ImportModel, plan: Plan, actor: Actor, progress: Callable[[int], None] | None = None
     ) -> list[RowError]:
-        writer = BulkWriter(progress=progress)
+        writer = BulkWriter(mode=record.mode, progress=progress)
         try:
             lost = writer.write(plan)
+        except Conflict as e:
+            self._fail(record, f"{e.message} / {e.message_en}", [])
+            raise
         except Exception:
             # what may be in the tables is recorded: the same file is then not run again on its own
             record.update(

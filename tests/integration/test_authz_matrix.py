@@ -38,6 +38,8 @@ class Req:
     method: str
     path: str
     body: Any = None
+    raw: bytes | None = None  # a file body (imports)
+    headers: dict[str, str] | None = None
 
 
 # A case builds the request for one account; `n` is unique per call, for records that must not collide.
@@ -95,6 +97,24 @@ def _end_request(api: ApiClient, unit: str, n: int) -> Req:
 
 
 HOUSEHOLD = {"address": "矩阵", "head_name": "矩阵", "residents": 2}
+CSV = {"Content-Type": "text/csv"}
+DOWNLOAD = {"Accept": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def _units_file(parent: str, n: int) -> bytes:
+    return f"上级编码,本级编码,名称\r\n{parent},MI{n},矩阵导入\r\n".encode()
+
+
+def _import_of(api: ApiClient, a: DemoAccount, parent: str, n: int) -> str:
+    """An import made by the account (a role that may not import gets any id: it is refused first)."""
+    if not a.principal().has("imports:write"):
+        return "0" * 32
+    answer = api.request("POST", "/v1/imports?kind=units", user=a.username, raw=_units_file(parent, n), headers=CSV)
+    assert answer.status == 201, answer.body
+    return str(answer.json["id"])
+
+
+ZF_TOWN = next(a for a in DEMO_ACCOUNTS if a.username == "zf-town")
 
 CASES: dict[str, Case] = {
     "GET /health": Case(own=lambda api, a, n: Req("GET", "/health")),
@@ -200,6 +220,22 @@ CASES: dict[str, Case] = {
             "PUT", "/v1/catalogues/household_tag/matrix", {"name_zh": "矩阵", "name_en": "Matrix"}
         )
     ),
+    "POST /v1/imports": Case(
+        own=lambda api, a, n: Req("POST", "/v1/imports?kind=units", raw=_units_file(_own_unit(a), n), headers=CSV),
+        other=lambda api, a, n: Req("POST", "/v1/imports?kind=units", raw=_units_file(OTHER_UNIT, n), headers=CSV),
+        other_status=422,
+    ),
+    "GET /v1/imports/{id}": Case(
+        own=lambda api, a, n: Req("GET", f"/v1/imports/{_import_of(api, a, _own_unit(a), n)}"),
+        other=lambda api, a, n: Req("GET", f"/v1/imports/{_import_of(api, ZF_TOWN, OTHER_UNIT, n)}"),
+    ),
+    "GET /v1/imports/templates/{kind}": Case(
+        own=lambda api, a, n: Req("GET", "/v1/imports/templates/households", headers=DOWNLOAD)
+    ),
+    "GET /v1/units/{code}/export": Case(
+        own=lambda api, a, n: Req("GET", f"/v1/units/{_own_unit(a)}/export", headers=DOWNLOAD),
+        other=lambda api, a, n: Req("GET", f"/v1/units/{OTHER_UNIT}/export", headers=DOWNLOAD),
+    ),
     "GET /v1/audit": Case(
         own=lambda api, a, n: Req("GET", f"/v1/audit?entity_type=unit&entity_id={_own_unit(a)}"),
         other=lambda api, a, n: Req("GET", f"/v1/audit?entity_type=unit&entity_id={OTHER_UNIT}"),
@@ -218,7 +254,7 @@ def _covers_other(account: DemoAccount) -> bool:
 
 
 def _call(api: ApiClient, req: Req, user: str | None) -> Answer:
-    return api.request(req.method, req.path, user=user, body=req.body)
+    return api.request(req.method, req.path, user=user, body=req.body, raw=req.raw, headers=req.headers)
 
 
 def test_every_route_has_a_case() -> None:
