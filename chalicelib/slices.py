@@ -16,7 +16,12 @@ ROUTE_MODULES: tuple[str, ...] = (
 )
 
 # Modules holding tables that no route module imports yet.
-MODEL_MODULES: tuple[str, ...] = ("chalicelib.core.apikeys", "chalicelib.core.idempotency")
+MODEL_MODULES: tuple[str, ...] = (
+    "chalicelib.core.apikeys",
+    "chalicelib.core.idempotency",
+    "chalicelib.core.catalogue",
+    "chalicelib.grid.imports",  # loaded by the import routes on first use, not at cold start
+)
 
 
 def import_models() -> None:

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from typing import Any, Literal
-
-from pydantic import Field, model_validator
+from typing import Any
 
 from chalicelib.core.audit import Actor
 from chalicelib.core.auth import Principal
 from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.errors import FieldError, NotFound, ValidationFailed
 from chalicelib.core.privacy import mask_phone
-from chalicelib.core.schemas import Strict
-from chalicelib.grid.imports import COLUMNS, KIND_LABELS, KINDS
+from chalicelib.grid.import_schemas import KIND_LABELS, KINDS, ExportQuery
+from chalicelib.grid.imports import COLUMNS
 from chalicelib.grid.schemas import HEAD_LABELS, LEVEL_LABELS
 from chalicelib.grid.service import GridService
 from chalicelib.grid.store import HouseholdModel, UnitModel
@@ -30,17 +28,6 @@ HOUSEHOLD_SHEET = ("所在邻编码", "所在单元", "地址", "户主姓名", 
 PAGE = 500
 # a Lambda answer is at most 6 MB (base64): about 60,000 households fit; a bigger subtree is exported in parts
 MAX_EXPORT_HOUSEHOLDS = 50_000
-
-
-class ExportQuery(Strict):
-    unmask: bool = Field(False, description="显示完整电话（须同时说明用途，记入审计）/ clear phones, audited")
-    purpose: Literal["contact_card"] | None = Field(None, description="用途：印制明白卡 / purpose: contact cards")
-
-    @model_validator(mode="after")
-    def _purpose_named(self) -> ExportQuery:
-        if self.unmask and self.purpose is None:
-            raise ValueError("显示完整电话须说明用途 purpose=contact_card / unmask needs a purpose")
-        return self
 
 
 def safe(value: Any) -> Any:

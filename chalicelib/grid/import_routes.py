@@ -6,14 +6,22 @@ File downloads are binary: send `Accept: application/vnd.openxmlformats-officedo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from chalicelib.core.api import ApiBlueprint, Reply, RequestContext
-from chalicelib.grid.export import Exporter, ExportQuery, template
-from chalicelib.grid.imports import KIND_LABELS, MEDIA_TYPES, XLSX, ImportOut, ImportQuery, ImportService
-from chalicelib.grid.service import default_service
+from chalicelib.grid.import_schemas import KIND_LABELS, MEDIA_TYPES, XLSX, ExportQuery, ImportOut, ImportQuery
+
+if TYPE_CHECKING:
+    from chalicelib.grid.imports import ImportService
 
 api = ApiBlueprint(__name__, tag="imports")
+
+
+def _imports() -> ImportService:
+    from chalicelib.grid.imports import ImportService  # noqa: PLC0415 - loaded on the first import, not at cold start
+
+    return ImportService()
 
 
 def _download(data: bytes, filename: str, label: str) -> Reply:
@@ -35,7 +43,7 @@ def _download(data: bytes, filename: str, label: str) -> Reply:
 )
 def create_import(ctx: RequestContext) -> Reply:
     q: ImportQuery = ctx.query
-    done = ImportService().submit(ctx.user, ctx.actor, kind=q.kind, mode=q.mode, data=ctx.body, media=ctx.media_type)
+    done = _imports().submit(ctx.user, ctx.actor, kind=q.kind, mode=q.mode, data=ctx.body, media=ctx.media_type)
     return Reply(done.body, done.status, {"Idempotent-Replayed": "true"} if done.status == 200 else {})
 
 
@@ -47,7 +55,7 @@ def create_import(ctx: RequestContext) -> Reply:
     summary="导入进度与结果 / An import's progress and result",
 )
 def get_import(ctx: RequestContext) -> ImportOut:
-    return ImportService().get(ctx.user, ctx.path["id"])
+    return _imports().get(ctx.user, ctx.path["id"])
 
 
 @api.route(
@@ -58,6 +66,8 @@ def get_import(ctx: RequestContext) -> ImportOut:
     summary="下载导入模板（表头、说明、示例行）/ Download an import template",
 )
 def import_template(ctx: RequestContext) -> Reply:
+    from chalicelib.grid.export import template  # noqa: PLC0415 - see _imports
+
     kind = ctx.path["kind"]
     return _download(template(kind), f"template-{kind}.xlsx", f"导入模板-{KIND_LABELS.get(kind, kind)}.xlsx")
 
@@ -72,5 +82,8 @@ def import_template(ctx: RequestContext) -> Reply:
 )
 def export_unit(ctx: RequestContext) -> Reply:
     code = ctx.path["code"]
+    from chalicelib.grid.export import Exporter  # noqa: PLC0415 - see _imports
+    from chalicelib.grid.service import default_service  # noqa: PLC0415
+
     data = Exporter(service=default_service()).subtree(ctx.user, ctx.actor, code, ctx.query)
     return _download(data, f"{code}.xlsx", f"导出-{code}.xlsx")

@@ -34,9 +34,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.models import Model
@@ -50,8 +49,12 @@ from chalicelib.core.errors import BadRequest, Conflict, FieldError, not_found
 from chalicelib.core.observability import logger
 from chalicelib.core.privacy import is_mobile, normalise_phone
 from chalicelib.core.profiles import ProfileStore
-from chalicelib.core.schemas import Out, Strict
 from chalicelib.grid import search_terms
+from chalicelib.grid.import_schemas import (
+    XLSX,
+    ImportOut,
+    RowErrorOut,
+)
 from chalicelib.grid.schemas import HEAD_LABELS, HEAD_ROLE_OF_LEVEL, LEVEL_LABELS, LEVELS
 from chalicelib.grid.store import (
     AppointmentModel,
@@ -61,16 +64,6 @@ from chalicelib.grid.store import (
     UnitSystemModel,
     counter_actions,
 )
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV = "text/csv"
-XLS = "application/vnd.ms-excel"  # the type Windows gives a .csv file when Excel is installed
-MEDIA_TYPES = (XLSX, CSV, XLS)
-
-Kind = Literal["units", "households", "appointments"]
-Mode = Literal["all_or_nothing", "valid_rows_only"]
-KINDS: tuple[str, ...] = ("units", "households", "appointments")
-KIND_LABELS: dict[str, str] = {"units": "网格单元", "households": "住户", "appointments": "三长任职"}
 
 JOB_THRESHOLD = 2000  # more data rows than this: checked in the request, written by a background job
 PROGRESS_EVERY = 500  # a job records its progress after every this many rows
@@ -124,33 +117,6 @@ HEADERS: dict[str, tuple[str, ...]] = {kind: tuple(c.name for c in cols) for kin
 
 
 # -- request and answer models -------------------------------------------------------------------------
-class ImportQuery(Strict):
-    kind: Kind = Field(description="units 网格单元 / households 住户 / appointments 三长任职")
-    mode: Mode = Field("all_or_nothing", description="有错全不导入，或只导入无误的行 / all or nothing, or valid rows")
-
-
-class RowErrorOut(Out):
-    row: int
-    column: str
-    message: str
-
-
-class ImportOut(Out):
-    id: str
-    kind: str
-    mode: str
-    status: Literal["queued", "running", "done", "failed"]
-    rows_total: int
-    rows_done: int
-    written: int = Field(description="写入的行数 / rows written")
-    skipped: int = Field(description="因有误跳过的行数 / rows skipped as invalid")
-    errors: list[RowErrorOut]
-    errors_total: int
-    sha256: str
-    message: str | None = None
-    replayed: bool = Field(False, description="同一文件已导入过：返回首次结果，未再写入 / same file: first result")
-
-
 # -- the import record -----------------------------------------------------------------------------------
 @register_model
 class ImportModel(Model):

@@ -10,8 +10,9 @@ import openpyxl
 import pytest
 
 from chalicelib.core.errors import BadRequest
-from chalicelib.grid.export import ExportQuery, safe
-from chalicelib.grid.imports import CSV, HEADERS, XLSX, cell_text, read_file
+from chalicelib.grid.export import safe
+from chalicelib.grid.import_schemas import CSV, XLSX, ExportQuery
+from chalicelib.grid.imports import HEADERS, cell_text, read_file
 
 HEADER = ",".join(HEADERS["households"])
 

@@ -1,0 +1,58 @@
+"""Import and export request and answer models: light to import (the routes declare them at cold start;
+the import and export machinery is loaded on first use)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from chalicelib.core.schemas import Out, Strict
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv"
+XLS = "application/vnd.ms-excel"  # the type Windows gives a .csv file when Excel is installed
+MEDIA_TYPES = (XLSX, CSV, XLS)
+
+Kind = Literal["units", "households", "appointments"]
+Mode = Literal["all_or_nothing", "valid_rows_only"]
+KINDS: tuple[str, ...] = ("units", "households", "appointments")
+KIND_LABELS: dict[str, str] = {"units": "网格单元", "households": "住户", "appointments": "三长任职"}
+
+
+class ImportQuery(Strict):
+    kind: Kind = Field(description="units 网格单元 / households 住户 / appointments 三长任职")
+    mode: Mode = Field("all_or_nothing", description="有错全不导入，或只导入无误的行 / all or nothing, or valid rows")
+
+
+class RowErrorOut(Out):
+    row: int
+    column: str
+    message: str
+
+
+class ImportOut(Out):
+    id: str
+    kind: str
+    mode: str
+    status: Literal["queued", "running", "done", "failed"]
+    rows_total: int
+    rows_done: int
+    written: int = Field(description="写入的行数 / rows written")
+    skipped: int = Field(description="因有误跳过的行数 / rows skipped as invalid")
+    errors: list[RowErrorOut]
+    errors_total: int
+    sha256: str
+    message: str | None = None
+    replayed: bool = Field(False, description="同一文件已导入过：返回首次结果，未再写入 / same file: first result")
+
+
+class ExportQuery(Strict):
+    unmask: bool = Field(False, description="显示完整电话（须同时说明用途，记入审计）/ clear phones, audited")
+    purpose: Literal["contact_card"] | None = Field(None, description="用途：印制明白卡 / purpose: contact cards")
+
+    @model_validator(mode="after")
+    def _purpose_named(self) -> ExportQuery:
+        if self.unmask and self.purpose is None:
+            raise ValueError("显示完整电话须说明用途 purpose=contact_card / unmask needs a purpose")
+        return self
