@@ -93,7 +93,12 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
         params.append({"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"}})
     if params:
         op["parameters"] = params
-    if spec.body is not None:
+    if spec.raw_body:
+        op["requestBody"] = {
+            "required": True,
+            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in spec.raw_body},
+        }
+    elif spec.body is not None:
         op["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": _ref(spec.body, components, "validation")}},

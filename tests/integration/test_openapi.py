@@ -48,3 +48,10 @@ def test_public_routes_need_no_security_and_private_ones_do(api: ApiClient) -> N
         op = doc["paths"][spec.path][spec.method.lower()]
         assert (op["security"] == []) == (spec.permission == "public"), spec.route_id
         assert "401" in op["responses"] or spec.permission == "public"
+
+
+def test_file_upload_routes_document_their_media_types(api: ApiClient) -> None:
+    doc = api.get("/openapi.json").json
+    body = doc["paths"]["/v1/imports"]["post"]["requestBody"]["content"]
+    assert "text/csv" in body
+    assert body["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]["schema"]["format"] == "binary"
