@@ -1,7 +1,5 @@
 """Request and response models of the core routes."""
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -56,7 +54,7 @@ class AuditQuery(Strict):
     cursor: str | None = Field(None, max_length=2000)
 
     @model_validator(mode="after")
-    def one_selector(self) -> AuditQuery:
+    def one_selector(self) -> "AuditQuery":
         by_entity = self.entity_type is not None and self.entity_id is not None
         by_time = self.start is not None and self.end is not None
         if by_entity == by_time:

@@ -1,8 +1,6 @@
 """Import and export request and answer models: light to import (the routes declare them at cold start;
 the import and export machinery is loaded on first use)."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -52,7 +50,7 @@ class ExportQuery(Strict):
     purpose: Literal["contact_card"] | None = Field(None, description="用途：印制明白卡 / purpose: contact cards")
 
     @model_validator(mode="after")
-    def _purpose_named(self) -> ExportQuery:
+    def _purpose_named(self) -> "ExportQuery":
         if self.unmask and self.purpose is None:
             raise ValueError("显示完整电话须说明用途 purpose=contact_card / unmask needs a purpose")
         return self

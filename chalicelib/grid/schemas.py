@@ -1,7 +1,5 @@
 """The grid's request and response models (they also drive the web forms)."""
 
-from __future__ import annotations
-
 from datetime import date
 from typing import Literal
 
