@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
@@ -38,6 +40,10 @@ DEFAULT_CATALOGUES: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
+CACHE_SECONDS = 60.0
+_cache: dict[str, tuple[float, list[CatalogueEntryModel]]] = {}
+
+
 class CatalogueStore:
     def __init__(self, *, audit: AuditStore | None = None) -> None:
         self.audit = audit or AuditStore()
@@ -66,6 +72,16 @@ class CatalogueStore:
         items = list(CatalogueEntryModel.query(kind))
         items.sort(key=lambda e: (int(e.sort), e.code))
         return [e for e in items if e.active or not active_only]
+
+    def recent_entries(self, kind: str) -> list[CatalogueEntryModel]:
+        """Active entries, read at most once a minute per process: for labels on read-heavy pages (a change
+        shows within `CACHE_SECONDS`); validation uses `codes`, which always reads."""
+        now = time.monotonic()
+        hit = _cache.get(kind)
+        if hit is None or hit[0] < now:
+            hit = (now + CACHE_SECONDS, self.entries(kind))
+            _cache[kind] = hit
+        return hit[1]
 
     def codes(self, kind: str) -> set[str]:
         return {e.code for e in self.entries(kind)}

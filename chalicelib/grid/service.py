@@ -274,7 +274,7 @@ class GridService:
     def map(self, principal: Principal, code: str) -> MapOut:
         unit = self.visible_unit(principal, code)
         items, _ = self.store.children(code, limit=500, after=None)
-        tags = {e.code: e.name_zh for e in self.catalogue.entries("household_tag")}
+        tags = {e.code: e.name_zh for e in self.catalogue.recent_entries("household_tag")}
         cells = [
             MapCell(
                 code=c.code,
