@@ -105,3 +105,42 @@ def seed_demo(api_key: str) -> None:
     for account in (*DEMO_ACCOUNTS, AGENCY_CLIENT):
         profiles.ensure(account.principal())
     ApiKeyStore().register(api_key, client_sub=AGENCY_CLIENT.sub, label=AGENCY_CLIENT.display_name)
+
+
+# Households and 三长 of the demo, from the source article (the tests start without them).
+DEMO_HOUSEHOLDS: tuple[tuple[str, str, str, int, str, tuple[str, ...]], ...] = (
+    ("430182-DCQ-QS-P01-Z01-L01", "鹊山村第一组1号", "胡明", 3, "13807310001", ("elderly_alone",)),
+    ("430182-DCQ-QS-P01-Z01-L01", "鹊山村第一组2号", "张良科", 4, "13807310002", ("party_member_household",)),
+    ("430182-DCQ-QS-P01-Z01-L01", "鹊山村第一组3号", "李桂香", 2, "13807310003", ("low_income",)),
+    ("430182-DCQ-QS-P01-Z01-L01", "鹊山村第一组4号", "周建国", 5, "13807310004", ("veteran",)),
+    ("430182-DCQ-QS-P01-Z01-L01", "鹊山村第一组5号", "刘春梅", 3, "13807310005", ("left_behind_child",)),
+    ("430182-DCQ-QS-P01-Z01-L02", "鹊山村第一组6号", "陈志强", 4, "13807310006", ()),
+    ("430182-DCQ-QS-P01-Z01-L02", "鹊山村第一组7号", "王秀兰", 1, "13807310007", ("elderly_alone", "disabled")),
+)
+DEMO_HEADS: tuple[tuple[str, str, str, bool], ...] = (
+    ("430182-DCQ-QS-P01-Z01-L01", "张良科", "13907310001", True),  # 党员邻长, ten years of fire-fighting
+    ("430182-DCQ-QS-P01-Z01", "杨志强", "13907310002", True),
+    ("430182-DCQ-SS-P02", "姜丹", "13907310003", True),  # 石山村 cadre and 第二片区 片长
+)
+
+
+def seed_demo_people() -> None:
+    """Households and heads for the demo stack, through the grid service (counts and audit included)."""
+    from datetime import date  # noqa: PLC0415
+
+    from chalicelib.grid.schemas import AppointmentIn, HouseholdIn  # noqa: PLC0415
+    from chalicelib.grid.service import default_service  # noqa: PLC0415
+
+    service = default_service()
+    admin = next(a for a in DEMO_ACCOUNTS if a.role == "city_admin").principal()
+    village = service.store.unit("430182-DCQ-QS")
+    if village is None or int(village.households) > 0:
+        return
+    for unit, address, head, residents, phone, tags in DEMO_HOUSEHOLDS:
+        household = HouseholdIn(
+            unit=unit, address=address, head_name=head, residents=residents, phone=phone, tags=list(tags)
+        )
+        service.create_household(admin, SYSTEM_ACTOR, household)
+    for unit, name, phone, member in DEMO_HEADS:
+        appointment = AppointmentIn(person_name=name, phone=phone, is_member=member, start=date(2024, 3, 1))
+        service.appoint(admin, SYSTEM_ACTOR, unit, appointment)

@@ -28,7 +28,7 @@ from chalicelib.core.settings import reset_settings
 from chalicelib.localstack import moto_tx
 from chalicelib.localstack.gateway import call, local_gateway
 from chalicelib.localstack.issuer import AGENCY_AUDIENCE, WEB_AUDIENCE, LocalIssuer
-from chalicelib.localstack.seed import AGENCY_CLIENT, DEMO_ACCOUNTS, seed_demo
+from chalicelib.localstack.seed import AGENCY_CLIENT, DEMO_ACCOUNTS, seed_demo, seed_demo_people
 from chalicelib.localstack.state import create_state_machines, load_tables, save_tables
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -106,6 +106,7 @@ class LocalStack:
         self.api_key = self._agency_api_key()
         if self.seed:
             seed_demo(self.api_key)
+            seed_demo_people()
         self.resumed = workflows.resume_all()
         self.restored = restored
         if self.serve_http:

@@ -244,3 +244,13 @@ def test_state_and_issuer_key_survive_a_restart(tmp_path: Path) -> None:
         second.assert_stopped_cleanly(second.stop())
     finally:
         second.kill()
+
+
+def test_the_demo_village_has_households_heads_and_a_contact_card(stack: StackProcess) -> None:
+    token = stack.token("zhang-liangke")
+    village = stack.get("/v1/units/430182-DCQ-QS", token=stack.token("qs-village")).json()
+    assert village["counts"]["households"] == 7 and village["counts"]["heads"] == 2
+    card = stack.get("/v1/units/430182-DCQ-QS-P01-Z01-L01/heads", token=token).json()
+    heads = [(u["level"], (u["head"] or {}).get("person_name")) for u in card["chain"]]
+    assert ("neighbourhood", "张良科") in heads and ("group", "杨志强") in heads
+    assert all("*" in (u["head"] or {}).get("phone", "*") for u in card["chain"])  # masked by default
