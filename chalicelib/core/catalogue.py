@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
@@ -9,6 +10,7 @@ from pynamodb.models import Model
 
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.db import BaseMeta, register_model, transaction
+from chalicelib.core.errors import FieldError, ValidationFailed, not_found
 
 
 @register_model
@@ -41,12 +43,26 @@ DEFAULT_CATALOGUES: dict[str, list[tuple[str, str, str]]] = {
 
 
 CACHE_SECONDS = 60.0
+ENTRY_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _cache: dict[str, tuple[float, list[CatalogueEntryModel]]] = {}
 
 
 class CatalogueStore:
     def __init__(self, *, audit: AuditStore | None = None) -> None:
         self.audit = audit or AuditStore()
+
+    def put_entry(
+        self, actor: Actor, kind: str, code: str, name_zh: str, name_en: str, *, active: bool
+    ) -> CatalogueEntryModel:
+        """Check the kind and the code, then `put`: only the catalogues the service knows can be edited."""
+        if kind not in DEFAULT_CATALOGUES:
+            raise not_found("目录", "Catalogue")
+        if not ENTRY_CODE.fullmatch(code):
+            raise ValidationFailed(
+                "条目编码须为小写字母、数字或下划线（2–40位）", "Entry codes are 2-40 lower-case letters, digits or _",
+                [FieldError("path.entry", "格式不正确 / invalid format")],
+            )  # fmt: skip
+        return self.put(CatalogueEntryModel(kind, code, name_zh=name_zh, name_en=name_en, active=active), actor)
 
     def put(self, entry: CatalogueEntryModel, actor: Actor) -> CatalogueEntryModel:
         """Add or change an entry (entries are never deleted: `active=False` retires one), audited."""

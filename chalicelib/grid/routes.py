@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib.core.api import ApiBlueprint, Reply, RequestContext
 from chalicelib.core.auth import AUTHENTICATED
-from chalicelib.core.catalogue import CatalogueEntryModel, CatalogueStore
+from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.grid.schemas import (
     AppointmentEnd,
     AppointmentIn,
@@ -301,8 +301,7 @@ def catalogue(ctx: RequestContext) -> CatalogueOut:
 )
 def put_catalogue_entry(ctx: RequestContext) -> CatalogueEntryOut:
     data: CatalogueEntryIn = ctx.body
-    entry = CatalogueEntryModel(
-        ctx.path["kind"], ctx.path["entry"], name_zh=data.name_zh, name_en=data.name_en, active=data.active
+    entry = CatalogueStore().put_entry(
+        ctx.actor, ctx.path["kind"], ctx.path["entry"], data.name_zh, data.name_en, active=data.active
     )
-    CatalogueStore().put(entry, ctx.actor)
     return CatalogueEntryOut(code=entry.code, name_zh=entry.name_zh, name_en=entry.name_en, active=entry.active)
