@@ -124,17 +124,12 @@ def test_map_shows_households_by_tag_per_child_unit(api: ApiClient) -> None:
 
 def test_the_tag_catalogue_is_data_a_city_admin_extends(api: ApiClient) -> None:
     url = "/v1/catalogues/household_tag/empty_nest"
-    assert (
-        api.request("PUT", url, user="qs-village", body={"name_zh": "空巢老人", "name_en": "Empty nest"}).status == 403
-    )
-    added = api.request("PUT", url, user="city-admin", body={"name_zh": "空巢老人", "name_en": "Empty nest"})
-    assert added.status == 200
+    entry = {"name_zh": "空巢老人", "name_en": "Empty nest"}
+    assert api.request("PUT", url, user="qs-village", body=entry).status == 403
+    assert api.request("PUT", url, user="city-admin", body=entry).status == 200
     assert _register(api, tags=["empty_nest"]).status == 201  # usable at once
     codes = [e["code"] for e in api.get("/v1/catalogues/household_tag", user="qs-village").json["items"]]
     assert "empty_nest" in codes and "elderly_alone" in codes
-    bad_kind = api.request(
-        "PUT", "/v1/catalogues/anything/x1", user="city-admin", body={"name_zh": "x", "name_en": "x"}
-    )
-    assert bad_kind.status == 404
+    assert api.request("PUT", "/v1/catalogues/anything/x1", user="city-admin", body=entry).status == 404
     bad_code = api.request("PUT", "/v1/catalogues/household_tag/Bad-Code", user="city-admin", body=entry)
     assert bad_code.status == 422 and bad_code.json["error"]["fields"][0]["path"] == "path.entry"
