@@ -187,7 +187,8 @@ def main() -> None:
 
     from chalicelib.localstack.stack import LocalStack  # noqa: PLC0415
 
-    stack = LocalStack(state_dir=Path(args.state_dir), port=0, moto_port=0, serve_http=False)
+    # saved once at the end: a periodic save would scan the growing tables every two minutes
+    stack = LocalStack(state_dir=Path(args.state_dir), port=0, moto_port=0, serve_http=False, save_interval=86400)
     stack.start()
     try:
         report = load(args.scale)
