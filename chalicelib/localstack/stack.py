@@ -111,8 +111,8 @@ class LocalStack:
         self.restored = restored
         if self.serve_http:
             self._serve()
-        self._every(self.save_interval, self.save)
-        self._every(1.0, self._drain_jobs)  # SQS -> Lambda, locally: queued jobs run in this process
+        self._every(self.save_interval, self.save, "state-saver")
+        self._every(1.0, self._drain_jobs, "job-drain")  # SQS -> Lambda, locally: queued jobs run in this process
 
     def _agency_api_key(self) -> str:
         path = self.state_dir / "agency-api-key"
@@ -122,24 +122,27 @@ class LocalStack:
             path.write_text(new_api_key())
         return path.read_text().strip()
 
-    def _every(self, interval: float, fn: Any) -> None:
+    def _every(self, interval: float, fn: Any, name: str) -> None:
         def loop() -> None:
             while not self._stop.wait(interval):
-                fn()
+                try:
+                    fn()
+                except Exception:  # keep the loop alive: the next round tries again
+                    logging.getLogger(__name__).exception("%s failed", name)
 
-        t = threading.Thread(target=loop, name="state-saver", daemon=True)
+        t = threading.Thread(target=loop, name=name, daemon=True)
         t.start()
         self._threads.append(t)
 
-    @staticmethod
-    def _drain_jobs() -> None:
-        try:
+    def _drain_jobs(self) -> None:
+        # a job runs like one Lambda invocation: not alongside a request, nor a state save
+        with self._lock:
             jobs.drain()
-        except Exception:  # keep the loop alive: the next second tries again
-            logging.getLogger(__name__).exception("draining the jobs queue failed")
 
     def save(self) -> int:
-        return save_tables(self.state_dir / "tables.json")
+        """Save every table; holds the request lock, since moto's scan fails on a table written meanwhile."""
+        with self._lock:
+            return save_tables(self.state_dir / "tables.json")
 
     def stop(self) -> None:
         if self._stop.is_set():
