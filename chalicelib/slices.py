@@ -13,6 +13,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "chalicelib.core.routes",
     "chalicelib.grid.routes",
     "chalicelib.grid.import_routes",
+    "chalicelib.members.routes",
 )
 
 # Modules holding tables that no route module imports yet.

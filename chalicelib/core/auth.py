@@ -40,6 +40,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "households:write": frozenset(
         {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
     ),
+    "members:read": frozenset(
+        {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
+    ),
+    "members:write": frozenset({"group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}),
     # reading a clear phone or ID number: separate, purpose-bound, audited
     "personal:unmask": frozenset(
         {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
+import hashlib
 import os
 from dataclasses import dataclass
 
@@ -59,6 +62,25 @@ def get_settings() -> Settings:
     )
 
 
+@functools.cache
+def get_data_key() -> bytes:
+    """The 32-byte key sealing personal data (ID numbers): `DATA_KEY`, base64. Only the local and test
+    stages may run without it, on a fixed development key that protects nothing real."""
+    raw = os.environ.get("DATA_KEY", "").strip()
+    if not raw:
+        if get_settings().is_local:
+            return hashlib.sha256(b"ningxiang-local-development-data-key").digest()
+        raise SettingsError("environment variable DATA_KEY is required outside the local and test stages")
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise SettingsError("DATA_KEY must be base64") from e
+    if len(key) != 32:
+        raise SettingsError("DATA_KEY must be 32 bytes (base64)")
+    return key
+
+
 def reset_settings() -> None:
     """Forget cached settings (tests change the environment with monkeypatch, then call this)."""
     get_settings.cache_clear()
+    get_data_key.cache_clear()

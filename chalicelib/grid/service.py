@@ -360,6 +360,12 @@ class GridService:
         _stale(if_match, item.version)
         self._check_tags(data.tags)
         new_unit = self._neighbourhood(principal, data.unit, "body.unit")
+        if new_unit.code != item.unit_code and int(item.members or 0):
+            raise Conflict(
+                "该户有登记的党员，请先办理党员转移再迁户",
+                "Party members are registered in this household; transfer them first",
+                [FieldError("body.unit", "该户有党员 / the household has members")],
+            )
         old_unit = self.store.unit(item.unit_code)
         before = household_state(item)
         old_tags, new_tags = set(item.tags), set(data.tags)
@@ -394,6 +400,8 @@ class GridService:
     def delete_household(self, principal: Principal, actor: Actor, household_id: str, if_match: int | None) -> None:
         item = self.visible_household(principal, household_id)
         _stale(if_match, item.version)
+        if int(item.members or 0):
+            raise Conflict("该户有登记的党员，请先办理党员转移或离开", "Party members are registered in this household")
         unit = self.store.unit(item.unit_code)
         chain = self.store.units(unit.chain) if unit else {}
         delta = {"households": -1, "residents": -int(item.residents)}

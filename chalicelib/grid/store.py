@@ -216,6 +216,11 @@ def unit_state(item: UnitModel) -> dict[str, Any]:
     }
 
 
+EDITABLE_HOUSEHOLD = (
+    "unit_code", "unit_path", "root", "path_key", "address", "head_name", "residents", "phone", "tags", "note",
+)  # fmt: skip
+
+
 def household_state(item: HouseholdModel) -> dict[str, Any]:
     return {
         k: getattr(item, k) for k in ("id", "unit_code", "address", "head_name", "residents", "phone", "tags", "note")
@@ -469,8 +474,8 @@ class GridStore:
         with transaction() as tx:
             if create:
                 tx.save(item, condition=HouseholdModel.id.does_not_exist())
-            else:
-                tx.save(item)
+            else:  # only the fields a cadre edits: counters kept by other slices (members) stay as they are
+                tx.update(item, actions=[getattr(HouseholdModel, f).set(getattr(item, f)) for f in EDITABLE_HOUSEHOLD])
             for unit, delta, tags in changes:
                 actions = counter_actions(delta, tags)
                 condition = (UnitModel.path == item.unit_path) if unit.code == item.unit_code else None
@@ -494,7 +499,8 @@ class GridStore:
         self, item: HouseholdModel, actor: Actor, changes: list[tuple[UnitModel, dict[str, int], dict[str, int]]]
     ) -> None:
         with transaction() as tx:
-            tx.delete(item)
+            # a member registered meanwhile keeps the household (the members slice counts on it)
+            tx.delete(item, condition=(HouseholdModel.members == 0) | HouseholdModel.members.does_not_exist())
             for unit, delta, tags in changes:
                 actions = counter_actions(delta, tags)
                 if actions:

@@ -7,6 +7,7 @@ success status; other scope -> 404 for a single record, absent from a list.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -112,6 +113,28 @@ def _import_of(api: ApiClient, a: DemoAccount, parent: str, n: int) -> str:
     answer = api.request("POST", "/v1/imports?kind=units", user=a.username, raw=_units_file(parent, n), headers=CSV)
     assert answer.status == 201, answer.body
     return str(answer.json["id"])
+
+
+_ID_SEQ = itertools.count(1)
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _id_number() -> str:
+    """A fresh valid ID number of a man (odd 17th digit) each call: one person, one record."""
+    k = next(_ID_SEQ)
+    first17 = f"430182{1960 + k % 40}0101{k % 50:02d}1"
+    return first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def _member_body(household: str) -> dict[str, Any]:
+    return {
+        "name": "矩阵", "gender": "male", "id_number": _id_number(), "phone": "13800000000", "branch": "矩阵支部",
+        "status": "probationary", "join_date": "2024-01-01", "household": household,
+    }  # fmt: skip
+
+
+def _member(api: ApiClient, unit: str) -> str:
+    return str(_admin_post(api, "/v1/members", _member_body(_household(api, unit)))["id"])
 
 
 ZF_TOWN = next(a for a in DEMO_ACCOUNTS if a.username == "zf-town")
@@ -235,6 +258,39 @@ CASES: dict[str, Case] = {
     "GET /v1/units/{code}/export": Case(
         own=lambda api, a, n: Req("GET", f"/v1/units/{_own_unit(a)}/export", headers=DOWNLOAD),
         other=lambda api, a, n: Req("GET", f"/v1/units/{OTHER_UNIT}/export", headers=DOWNLOAD),
+    ),
+    "POST /v1/members": Case(
+        own=lambda api, a, n: Req("POST", "/v1/members", _member_body(_household(api, OWN_LEAF))),
+        other=lambda api, a, n: Req("POST", "/v1/members", _member_body(_household(api, OTHER_LEAF))),
+        other_status=422,
+    ),
+    "GET /v1/members/{id}": Case(
+        own=lambda api, a, n: Req("GET", f"/v1/members/{_member(api, OWN_LEAF)}"),
+        other=lambda api, a, n: Req("GET", f"/v1/members/{_member(api, OTHER_LEAF)}"),
+    ),
+    "PATCH /v1/members/{id}": Case(
+        own=lambda api, a, n: Req("PATCH", f"/v1/members/{_member(api, OWN_LEAF)}", {"branch": "矩阵"}),
+        other=lambda api, a, n: Req("PATCH", f"/v1/members/{_member(api, OTHER_LEAF)}", {"branch": "矩阵"}),
+    ),
+    "POST /v1/members/{id}/status": Case(
+        own=lambda api, a, n: Req(
+            "POST", f"/v1/members/{_member(api, OWN_LEAF)}/status", {"change": "full", "date": "2025-01-01"}
+        ),
+        other=lambda api, a, n: Req(
+            "POST", f"/v1/members/{_member(api, OTHER_LEAF)}/status", {"change": "full", "date": "2025-01-01"}
+        ),
+    ),
+    "POST /v1/members/{id}/unmask": Case(
+        own=lambda api, a, n: Req(
+            "POST", f"/v1/members/{_member(api, OWN_LEAF)}/unmask", {"field": "id_number", "purpose": "verification"}
+        ),
+        other=lambda api, a, n: Req(
+            "POST", f"/v1/members/{_member(api, OTHER_LEAF)}/unmask", {"field": "phone", "purpose": "visit"}
+        ),
+    ),
+    "GET /v1/units/{code}/members": Case(
+        own=lambda api, a, n: Req("GET", f"/v1/units/{_own_unit(a)}/members"),
+        other=lambda api, a, n: Req("GET", f"/v1/units/{OTHER_UNIT}/members"),
     ),
     "GET /v1/audit": Case(
         own=lambda api, a, n: Req("GET", f"/v1/audit?entity_type=unit&entity_id={_own_unit(a)}"),
