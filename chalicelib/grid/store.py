@@ -221,6 +221,26 @@ EDITABLE_HOUSEHOLD = (
 )  # fmt: skip
 
 
+def repath_records(model: Any, system_model: Any, old: tuple[str, str], new: tuple[str, str]) -> int:
+    """Records that carry a unit path (households, members...) follow a moved unit: every record below the
+    old path (one key-range query on the model's `by_path` index) gets the new path, root and path key,
+    through the versionless `system_model` and only if it still has the old path."""
+    (old_root, old_path), (new_root, new_path) = old, new
+    count = 0
+    for record in model.by_path.query(old_root, model.path_key.startswith(old_path + "/")):
+        unit_path = new_path + record.unit_path[len(old_path) :]
+        system_model(record.id).update(
+            actions=[
+                system_model.unit_path.set(unit_path),
+                system_model.root.set(new_root),
+                system_model.path_key.set(f"{unit_path}/#{record.id}"),
+            ],
+            condition=system_model.unit_path == record.unit_path,
+        )
+        count += 1
+    return count
+
+
 def household_state(item: HouseholdModel) -> dict[str, Any]:
     return {
         k: getattr(item, k) for k in ("id", "unit_code", "address", "head_name", "residents", "phone", "tags", "note")
@@ -410,19 +430,7 @@ class GridStore:
                     batch.save(self._term(term, unit))
 
     def repath_households(self, old_root: str, old_path: str, new_root: str, new_path: str) -> int:
-        count = 0
-        for household in HouseholdModel.by_path.query(old_root, HouseholdModel.path_key.startswith(old_path + "/")):
-            unit_path = new_path + household.unit_path[len(old_path) :]
-            HouseholdSystemModel(household.id).update(
-                actions=[
-                    HouseholdSystemModel.unit_path.set(unit_path),
-                    HouseholdSystemModel.root.set(new_root),
-                    HouseholdSystemModel.path_key.set(f"{unit_path}/#{household.id}"),
-                ],
-                condition=HouseholdSystemModel.unit_path == household.unit_path,
-            )
-            count += 1
-        return count
+        return repath_records(HouseholdModel, HouseholdSystemModel, (old_root, old_path), (new_root, new_path))
 
     def audit_read(self, actor: Actor, action: str, entity: tuple[str, str], unit_path: str, purpose: str) -> None:
         """A read of clear personal data: its own audit event, the purpose named in the action."""

@@ -27,7 +27,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.db import BaseMeta, register_model, transaction
 from chalicelib.core.settings import get_data_key
-from chalicelib.grid.store import UnitSystemModel, counter_actions
+from chalicelib.grid.store import UnitSystemModel, counter_actions, repath_records
 
 
 # -- sealing -------------------------------------------------------------------------------------------
@@ -240,16 +240,4 @@ class MemberStore:
         )
 
     def repath(self, old_root: str, old_path: str, new_root: str, new_path: str) -> int:
-        count = 0
-        for member in MemberModel.by_path.query(old_root, MemberModel.path_key.startswith(old_path + "/")):
-            unit_path = new_path + member.unit_path[len(old_path) :]
-            MemberSystemModel(member.id).update(
-                actions=[
-                    MemberSystemModel.unit_path.set(unit_path),
-                    MemberSystemModel.root.set(new_root),
-                    MemberSystemModel.path_key.set(f"{unit_path}/#{member.id}"),
-                ],
-                condition=MemberSystemModel.unit_path == member.unit_path,
-            )
-            count += 1
-        return count
+        return repath_records(MemberModel, MemberSystemModel, (old_root, old_path), (new_root, new_path))
