@@ -100,6 +100,20 @@ def not_found(what_zh: str, what_en: str) -> NotFound:
     return NotFound(f"{what_zh}不存在或不在您的管辖范围内", f"{what_en} not found or outside your scope")
 
 
+def field_error(path: str, zh: str, en: str) -> ValidationFailed:
+    """A rule broken by one field: the message, and the field named with it."""
+    return ValidationFailed(zh, en, [FieldError(path, f"{zh} / {en}")])
+
+
+def check_version(if_match: int | None, version: Any) -> None:
+    """Optimistic locking: an If-Match that is not the record's version is a 409."""
+    if if_match is not None and if_match != int(version or 0):
+        raise Conflict(
+            f"记录已被修改（当前版本 {version}），请刷新后重试",
+            f"Stale version: the record is now at version {version}; reload and retry",
+        )
+
+
 def internal_error_body(request_id: str) -> dict[str, Any]:
     return {
         "error": {

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
-from chalicelib.core.errors import Conflict, FieldError, ValidationFailed, not_found
+from chalicelib.core.errors import Conflict, FieldError, check_version, field_error, not_found
 from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.core.privacy import mask_phone
 from chalicelib.core.profiles import ProfileModel, ProfileStore
@@ -119,18 +118,6 @@ def appointment_out(item: AppointmentModel) -> AppointmentOut:
     )
 
 
-def _stale(if_match: int | None, version: Any) -> None:
-    if if_match is not None and if_match != int(version or 0):
-        raise Conflict(
-            f"记录已被修改（当前版本 {version}），请刷新后重试",
-            f"Stale version: the record is now at version {version}; reload and retry",
-        )
-
-
-def _field(path: str, zh: str, en: str) -> ValidationFailed:
-    return ValidationFailed(zh, en, [FieldError(path, f"{zh} / {en}")])
-
-
 class GridService:
     def __init__(self, *, store: GridStore, catalogue: CatalogueStore, profiles: ProfileStore) -> None:
         self.store = store
@@ -170,7 +157,7 @@ class GridService:
     def create_unit(self, principal: Principal, actor: Actor, data: UnitCreate) -> UnitOut:
         parent = self.visible_unit(principal, data.parent)
         if parent.level == LEVELS[-1]:
-            raise _field("body.parent", "邻是最小网格单元，不能再分", "A neighbourhood has no child units")
+            raise field_error("body.parent", "邻是最小网格单元，不能再分", "A neighbourhood has no child units")
         level = LEVELS[LEVELS.index(parent.level) + 1]
         item = UnitModel(
             f"{parent.code}-{data.segment}",
@@ -198,7 +185,7 @@ class GridService:
         self, principal: Principal, actor: Actor, code: str, data: UnitUpdate, if_match: int | None
     ) -> UnitOut:
         item = self.visible_unit(principal, code)
-        _stale(if_match, item.version)
+        check_version(if_match, item.version)
         before, old_terms = unit_state(item), search_terms.terms(item.name)
         item.name = data.name
         item.initials = search_terms.initials(data.name)
@@ -206,9 +193,9 @@ class GridService:
 
     def delete_unit(self, principal: Principal, actor: Actor, code: str, if_match: int | None) -> None:
         item = self.visible_unit(principal, code)
-        _stale(if_match, item.version)
+        check_version(if_match, item.version)
         if item.parent is None or item.path == principal.scope:
-            raise _field("path.code", "不能删除自己管辖的根单元", "You cannot delete the root of your own scope")
+            raise field_error("path.code", "不能删除自己管辖的根单元", "You cannot delete the root of your own scope")
         if int(item.children) or int(item.households) or item.head is not None:
             raise Conflict(
                 "单元下还有下级单元、住户或在任三长，不能删除",
@@ -223,17 +210,17 @@ class GridService:
         self, principal: Principal, actor: Actor, code: str, new_parent_code: str, if_match: int | None
     ) -> UnitOut:
         item = self.visible_unit(principal, code)
-        _stale(if_match, item.version)
+        check_version(if_match, item.version)
         if item.moving_from is not None:  # an earlier move stopped half-way: finish it first
             self._finish_move(item, item.moving_from, item.root)
             item = self.visible_unit(principal, code)
         if item.parent is None or item.path == principal.scope:
-            raise _field("path.code", "不能移动自己管辖的根单元", "You cannot move the root of your own scope")
+            raise field_error("path.code", "不能移动自己管辖的根单元", "You cannot move the root of your own scope")
         new_parent = self.visible_unit(principal, new_parent_code)
         if path_within(new_parent.path, item.path):
-            raise _field("body.parent", "不能移到自己的下级单元之下", "A unit cannot move below itself")
+            raise field_error("body.parent", "不能移到自己的下级单元之下", "A unit cannot move below itself")
         if LEVELS.index(new_parent.level) != LEVELS.index(item.level) - 1:
-            raise _field(
+            raise field_error(
                 "body.parent",
                 f"{LEVEL_LABELS[item.level]}只能挂在{LEVEL_LABELS[LEVELS[LEVELS.index(item.level) - 1]]}之下",
                 "The new parent must be one level above the unit",
@@ -292,15 +279,17 @@ class GridService:
     def _neighbourhood(self, principal: Principal, code: str, field: str) -> UnitModel:
         unit = self.store.unit(code)
         if unit is None or not principal.sees_unit(unit.path):
-            raise _field(field, "所在邻不存在或不在您的管辖范围内", "Neighbourhood not found or outside your scope")
+            raise field_error(
+                field, "所在邻不存在或不在您的管辖范围内", "Neighbourhood not found or outside your scope"
+            )
         if unit.level != "neighbourhood":
-            raise _field(field, "住户须登记在邻之下", "A household belongs to a neighbourhood")
+            raise field_error(field, "住户须登记在邻之下", "A household belongs to a neighbourhood")
         return unit
 
     def _check_tags(self, tags: list[str]) -> None:
         unknown = sorted(set(tags) - self.catalogue.codes("household_tag"))
         if unknown:
-            raise _field("body.tags", f"未知标签：{'、'.join(unknown)}", f"Unknown tags: {', '.join(unknown)}")
+            raise field_error("body.tags", f"未知标签：{'、'.join(unknown)}", f"Unknown tags: {', '.join(unknown)}")
 
     def visible_household(self, principal: Principal, household_id: str) -> HouseholdModel:
         item = self.store.household(household_id)
@@ -357,7 +346,7 @@ class GridService:
         self, principal: Principal, actor: Actor, household_id: str, data: HouseholdIn, if_match: int | None
     ) -> HouseholdOut:
         item = self.visible_household(principal, household_id)
-        _stale(if_match, item.version)
+        check_version(if_match, item.version)
         self._check_tags(data.tags)
         new_unit = self._neighbourhood(principal, data.unit, "body.unit")
         if new_unit.code != item.unit_code and int(item.members or 0):
@@ -399,7 +388,7 @@ class GridService:
 
     def delete_household(self, principal: Principal, actor: Actor, household_id: str, if_match: int | None) -> None:
         item = self.visible_household(principal, household_id)
-        _stale(if_match, item.version)
+        check_version(if_match, item.version)
         if int(item.members or 0):
             raise Conflict("该户有登记的党员，请先办理党员转移或离开", "Party members are registered in this household")
         unit = self.store.unit(item.unit_code)
@@ -419,7 +408,9 @@ class GridService:
         unit = self.visible_unit(principal, code)
         role = HEAD_ROLE_OF_LEVEL.get(unit.level)
         if role is None:
-            raise _field("path.code", "三长只设在片、组、邻", "Heads are appointed to an area, group or neighbourhood")
+            raise field_error(
+                "path.code", "三长只设在片、组、邻", "Heads are appointed to an area, group or neighbourhood"
+            )
         if unit.head is not None:
             raise Conflict(
                 f"该单元已有在任{HEAD_LABELS[role]}，请先办理离任",
@@ -429,7 +420,7 @@ class GridService:
         profile = None
         if data.create_account:
             if not data.username:
-                raise _field("body.username", "开通账号须填写用户名", "A username is needed to create the account")
+                raise field_error("body.username", "开通账号须填写用户名", "A username is needed to create the account")
             if self.profiles.sub_for_username(data.username) is not None:
                 raise Conflict("用户名已被使用", "Username taken", [FieldError("body.username", "已被使用 / taken")])
             profile = ProfileModel(
@@ -479,7 +470,7 @@ class GridService:
         if item.end is not None:
             raise Conflict("该任职已结束", "This appointment has already ended")
         if end < item.start:
-            raise _field("body.end", "离任日期不能早于任职日期", "The end date is before the start date")
+            raise field_error("body.end", "离任日期不能早于任职日期", "The end date is before the start date")
         item.end = end
         try:
             return appointment_out(self.store.end_appointment(item, unit, actor, profile_sub=item.account_sub))

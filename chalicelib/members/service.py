@@ -9,7 +9,7 @@ from typing import Any
 
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal
-from chalicelib.core.errors import Conflict, FieldError, ValidationFailed, not_found
+from chalicelib.core.errors import Conflict, FieldError, check_version, field_error, not_found
 from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.core.privacy import mask_id_number, mask_phone
 from chalicelib.grid.schemas import LEVELS
@@ -28,18 +28,6 @@ from chalicelib.members.schemas import (
     UnmaskedOut,
 )
 from chalicelib.members.store import MemberModel, MemberStore, id_hash, member_state, seal, unseal
-
-
-def _field(path: str, zh: str, en: str) -> ValidationFailed:
-    return ValidationFailed(zh, en, [FieldError(path, f"{zh} / {en}")])
-
-
-def _stale(if_match: int | None, version: Any) -> None:
-    if if_match is not None and if_match != int(version or 0):
-        raise Conflict(
-            f"记录已被修改（当前版本 {version}），请刷新后重试",
-            f"Stale version: the record is now at version {version}; reload and retry",
-        )
 
 
 def member_out(item: MemberModel) -> MemberOut:
@@ -98,7 +86,7 @@ class MemberService:
     def _household(self, principal: Principal, household_id: str, field: str) -> HouseholdModel:
         household = self.grid.store.household(household_id)
         if household is None or not principal.sees_unit(household.unit_path):
-            raise _field(field, "住户不存在或不在您的管辖范围内", "Household not found or outside your scope")
+            raise field_error(field, "住户不存在或不在您的管辖范围内", "Household not found or outside your scope")
         return household
 
     def _chain(self, household: HouseholdModel) -> list[str]:
@@ -110,9 +98,11 @@ class MemberService:
     def create(self, principal: Principal, actor: Actor, data: MemberIn) -> MemberOut:
         card = idcard.parse(data.id_number)
         if data.birth_date is not None and data.birth_date != card.birth_date:
-            raise _field("body.birth_date", "出生日期与身份证号码不一致", "The birth date does not match the ID number")
+            raise field_error(
+                "body.birth_date", "出生日期与身份证号码不一致", "The birth date does not match the ID number"
+            )
         if data.gender != card.gender:
-            raise _field("body.gender", "性别与身份证号码不一致", "The gender does not match the ID number")
+            raise field_error("body.gender", "性别与身份证号码不一致", "The gender does not match the ID number")
         household = self._household(principal, data.household, "body.household")
         chain = self._chain(household)
         probation_end = data.probation_end
@@ -173,12 +163,12 @@ class MemberService:
         self, principal: Principal, actor: Actor, member_id: str, data: MemberUpdate, if_match: int | None
     ) -> MemberOut:
         item = self.visible(principal, member_id)
-        _stale(if_match, item.version)
+        check_version(if_match, item.version)
         before = member_state(item)
         for name in data.model_fields_set:
             value = getattr(data, name)
             if name in ("name", "branch", "phone", "in_service") and value is None:
-                raise _field(f"body.{name}", "不能清空", "Cannot be cleared")
+                raise field_error(f"body.{name}", "不能清空", "Cannot be cleared")
             setattr(item, name, value)
         return member_out(self.store.save(item, actor, "member.update", before))
 
@@ -198,7 +188,7 @@ class MemberService:
         households: list[tuple[str, str, int]] = []
         if data.change == "full":
             if item.status != "probationary":
-                raise _field("body.change", "只有预备党员可以转正", "Only a probationary member becomes full")
+                raise field_error("body.change", "只有预备党员可以转正", "Only a probationary member becomes full")
             entry |= {"from": "probationary", "to": "full"}
             item.status = "full"
         else:
@@ -210,10 +200,10 @@ class MemberService:
                 households.append((old.id, old.unit_path, -1))
             if data.change == "transfer":
                 if not data.household:
-                    raise _field("body.household", "转移须指明目标户", "A transfer needs the target household")
+                    raise field_error("body.household", "转移须指明目标户", "A transfer needs the target household")
                 new = self._household(principal, data.household, "body.household")
                 if old is not None and new.id == old.id:
-                    raise _field("body.household", "目标户与现住户相同", "Same household as now")
+                    raise field_error("body.household", "目标户与现住户相同", "Same household as now")
                 for code in self._chain(new):
                     units[code] = units.get(code, 0) + 1
                 households.append((new.id, new.unit_path, 1))
