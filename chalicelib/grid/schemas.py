@@ -18,9 +18,15 @@ LEVEL_LABELS: dict[str, str] = {
     "neighbourhood": "邻",
 }
 Level = Literal["city", "town", "village", "area", "group", "neighbourhood"]
-HeadRole = Literal["area_head", "group_head", "neighbour_head"]
+HeadRole = Literal["area_head", "group_head", "neighbour_head", "liaison_cadre"]
 HEAD_ROLE_OF_LEVEL: dict[str, str] = {"area": "area_head", "group": "group_head", "neighbourhood": "neighbour_head"}
-HEAD_LABELS: dict[str, str] = {"area_head": "片长", "group_head": "组长", "neighbour_head": "邻长"}
+# A village's 联点干部 (the town cadre who serves it) is appointed like a head but is not one of the 三长: it
+# is not counted in `heads`, and has its own sign-in (a town cadre's account).
+LIAISON_ROLE = "liaison_cadre"
+APPOINTED_ROLE_OF_LEVEL: dict[str, str] = {**HEAD_ROLE_OF_LEVEL, "village": LIAISON_ROLE}
+HEAD_LABELS: dict[str, str] = {
+    "area_head": "片长", "group_head": "组长", "neighbour_head": "邻长", LIAISON_ROLE: "联点干部",
+}  # fmt: skip
 SEGMENT = r"^[A-Z0-9]{1,12}$"
 CODE = r"^[A-Z0-9]{1,12}(-[A-Z0-9]{1,12}){0,7}$"
 NEIGHBOURHOOD_SIZE = (5, 15)

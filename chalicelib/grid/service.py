@@ -8,16 +8,17 @@ from collections.abc import Callable
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
-from chalicelib.core.errors import Conflict, FieldError, check_version, field_error, not_found
+from chalicelib.core.errors import Conflict, FieldError, Forbidden, check_version, field_error, not_found
 from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.core.privacy import mask_phone
 from chalicelib.core.profiles import ProfileModel, ProfileStore
 from chalicelib.grid import search_terms
 from chalicelib.grid.schemas import (
+    APPOINTED_ROLE_OF_LEVEL,
     HEAD_LABELS,
-    HEAD_ROLE_OF_LEVEL,
     LEVEL_LABELS,
     LEVELS,
+    LIAISON_ROLE,
     NEIGHBOURHOOD_SIZE,
     AppointmentIn,
     AppointmentOut,
@@ -406,10 +407,20 @@ class GridService:
     # -- appointments -----------------------------------------------------------------------------
     def appoint(self, principal: Principal, actor: Actor, code: str, data: AppointmentIn) -> AppointmentOut:
         unit = self.visible_unit(principal, code)
-        role = HEAD_ROLE_OF_LEVEL.get(unit.level)
+        role = APPOINTED_ROLE_OF_LEVEL.get(unit.level)
         if role is None:
             raise field_error(
-                "path.code", "三长只设在片、组、邻", "Heads are appointed to an area, group or neighbourhood"
+                "path.code",
+                "三长只设在片、组、邻，联点干部设在村",
+                "Heads are appointed to an area, group or neighbourhood; a liaison cadre to a village",
+            )
+        if role == LIAISON_ROLE and principal.role not in {"town_cadre", "city_admin"}:
+            raise Forbidden("联点干部由镇（街道）指派", "A village's liaison cadre is assigned by the town")
+        if role == LIAISON_ROLE and data.create_account:
+            raise field_error(
+                "body.create_account",
+                "联点干部使用本人镇干部账号登录",
+                "A liaison cadre signs in with their own town account",
             )
         if unit.head is not None:
             raise Conflict(

@@ -32,6 +32,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.db import BaseMeta, register_model, transaction
 from chalicelib.core.profiles import ProfileModel
+from chalicelib.grid.schemas import LIAISON_ROLE
 
 COUNTERS = ("households", "residents", "members", "heads")
 
@@ -546,15 +547,17 @@ class GridStore:
         *,
         profile: ProfileModel | None,
     ) -> AppointmentModel:
-        """One current head per unit: the unit's `head` must be empty (a DynamoDB condition)."""
+        """One current head per unit: the unit's `head` must be empty (a DynamoDB condition). Only the 三长
+        count in `heads` (a village's 联点干部 does not)."""
+        counted = item.role != LIAISON_ROLE
         with transaction() as tx:
             tx.save(item, condition=AppointmentModel.key.does_not_exist())
             tx.update(
                 UnitSystemModel(unit.code),
-                actions=[UnitSystemModel.head.set(head), UnitSystemModel.heads.add(1)],
+                actions=[UnitSystemModel.head.set(head), UnitSystemModel.heads.add(int(counted))],
                 condition=UnitSystemModel.head.does_not_exist() & (UnitSystemModel.path == unit.path),
             )
-            for code in unit.ancestors:
+            for code in unit.ancestors if counted else ():
                 tx.update(UnitSystemModel(code), actions=[UnitSystemModel.heads.add(1)])
             if profile is not None:
                 tx.save(profile, condition=ProfileModel.sub.does_not_exist())
@@ -575,14 +578,15 @@ class GridStore:
     ) -> AppointmentModel:
         before = appointment_state(item)
         profile = ProfileModel.get(profile_sub) if profile_sub is not None else None
+        counted = item.role != LIAISON_ROLE
         with transaction() as tx:
             tx.save(item)
             tx.update(
                 UnitSystemModel(unit.code),
-                actions=[UnitSystemModel.head.remove(), UnitSystemModel.heads.add(-1)],
+                actions=[UnitSystemModel.head.remove(), UnitSystemModel.heads.add(-int(counted))],
                 condition=UnitSystemModel.head["appointment_id"] == item.id,
             )
-            for code in unit.ancestors:
+            for code in unit.ancestors if counted else ():
                 tx.update(UnitSystemModel(code), actions=[UnitSystemModel.heads.add(-1)])
             if profile is not None:  # the account ends with the post (its version guards a concurrent edit)
                 tx.update(profile, actions=[ProfileModel.active.set(False)])

@@ -121,6 +121,8 @@ DEMO_HEADS: tuple[tuple[str, str, str, bool], ...] = (
     ("430182-DCQ-QS-P01-Z01-L01", "张良科", "13907310001", True),  # 党员邻长, ten years of fire-fighting
     ("430182-DCQ-QS-P01-Z01", "杨志强", "13907310002", True),
     ("430182-DCQ-SS-P02", "姜丹", "13907310003", True),  # 石山村 cadre and 第二片区 片长
+    ("430182-DCQ-QS-P01", "谈美文", "13907310004", True),  # 片长 who drew a 民情地图 of 87 households
+    ("430182-DCQ-QS", "刘晓华", "13907310005", True),  # 大成桥镇 cadre, 鹊山村's 联点干部
 )
 
 

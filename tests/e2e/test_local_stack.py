@@ -249,8 +249,12 @@ def test_state_and_issuer_key_survive_a_restart(tmp_path: Path) -> None:
 def test_the_demo_village_has_households_heads_and_a_contact_card(stack: StackProcess) -> None:
     token = stack.token("zhang-liangke")
     village = stack.get("/v1/units/430182-DCQ-QS", token=stack.token("qs-village")).json()
-    assert village["counts"]["households"] == 7 and village["counts"]["heads"] == 2
+    assert village["counts"]["households"] == 7 and village["counts"]["heads"] == 3
     card = stack.get("/v1/units/430182-DCQ-QS-P01-Z01-L01/heads", token=token).json()
     heads = [(u["level"], (u["head"] or {}).get("person_name")) for u in card["chain"]]
     assert ("neighbourhood", "张良科") in heads and ("group", "杨志强") in heads
     assert all("*" in (u["head"] or {}).get("phone", "*") for u in card["chain"])  # masked by default
+    households = stack.get("/v1/units/430182-DCQ-QS-P01-Z01-L01/households", token=token).json()["items"]
+    contact = stack.get(f"/v1/households/{households[0]['id']}/contact-card", token=token).json()
+    published = {c["role_label"]: (c["person_name"], c["phone"]) for c in contact["contacts"]}
+    assert published["邻长"] == ("张良科", "13907310001") and published["联点干部"][0] == "刘晓华"

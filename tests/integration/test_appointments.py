@@ -66,11 +66,16 @@ def test_history_and_who_served_on_a_date(api: ApiClient) -> None:
     assert [a["person_name"] for a in now] == ["李邻长"]
 
 
-def test_role_follows_the_unit_level_and_villages_have_no_head(api: ApiClient) -> None:
+def test_role_follows_the_unit_level_and_a_village_gets_its_liaison_cadre(api: ApiClient) -> None:
     group = _appoint(api, code="430182-DCQ-QS-P01-Z01", person_name="杨志强")
     assert group.status == 201 and group.json["role"] == "group_head"
-    village = _appoint(api, code="430182-DCQ-QS")
-    assert village.status == 422
+    assert _appoint(api, code="430182-DCQ-QS").status == 403  # the town assigns a village's 联点干部
+    liaison = _appoint(api, code="430182-DCQ-QS", user="dcq-town", person_name="刘联点")
+    assert liaison.status == 201 and liaison.json["role_label"] == "联点干部"
+    village = api.get("/v1/units/430182-DCQ-QS", user="qs-village").json
+    assert village["head"]["person_name"] == "刘联点"
+    assert village["counts"]["heads"] == 1  # the group head only: a 联点干部 is not one of the 三长
+    assert _appoint(api, code="430182-DCQ", user="dcq-town").status == 422  # a town has neither
 
 
 def test_appointment_can_create_the_sign_in_account(api: ApiClient) -> None:
