@@ -15,6 +15,7 @@ from chalicelib.core.db import create_tables
 from chalicelib.core.settings import reset_settings
 from chalicelib.localstack.issuer import LocalIssuer
 from chalicelib.localstack.seed import seed_demo
+from chalicelib.localstack.state import create_state_machines
 from tests.support import ApiClient, jwks_server
 
 ISSUER_URL = "http://127.0.0.1/test-issuer"
@@ -62,6 +63,7 @@ def aws(env: None) -> Iterator[None]:
         jobs.reset()
         create_tables()
         jobs.create_queues_and_buckets()
+        create_state_machines()
         seed_demo(TEST_API_KEY)
         yield
         idempotency.reset()

@@ -34,6 +34,19 @@ class Settings:
     def table_name(self, suffix: str) -> str:
         return f"{self.table_prefix}-{suffix}"
 
+    def state_machine_name(self, workflow: str) -> str:
+        return f"{self.table_prefix}-{workflow}"
+
+    def state_machine_arn(self, workflow: str) -> str:
+        """`STATE_MACHINE_ARN_PREFIX` (infra/ sets it: arn:aws:states:<region>:<account>:stateMachine:) plus
+        the machine's name; the local and test stages use moto's default account."""
+        prefix = os.environ.get("STATE_MACHINE_ARN_PREFIX", "").strip()
+        if not prefix:
+            if not self.is_local:
+                raise SettingsError("environment variable STATE_MACHINE_ARN_PREFIX is required")
+            prefix = f"arn:aws:states:{self.region}:123456789012:stateMachine:"
+        return prefix + self.state_machine_name(workflow)
+
 
 def _require(name: str) -> str:
     value = os.environ.get(name, "").strip()

@@ -4,6 +4,7 @@ substitutions filled from settings. The local stack, the tests and infra/ all re
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,20 @@ _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 # Functions that restart executions which were waiting when the local stack stopped; each returns how
 # many it resumed. Slices with workflows register theirs (deliberation, whistle).
 RESUMERS: list[Callable[[], int]] = []
+
+# Durations a definition waits (deadlines, review windows), by name: the ASL says ${Seconds_<name>}, and the
+# value is WORKFLOW_SECONDS_<NAME> from the environment or the default a slice registers here at import.
+# Tests and the local stack shorten them; moto runs waits in real time.
+DURATIONS: dict[str, int] = {}
+
+
+def seconds(name: str) -> int:
+    raw = os.environ.get(f"WORKFLOW_SECONDS_{name.upper()}", "").strip()
+    return int(raw) if raw else DURATIONS[name]
+
+
+def duration_substitutions() -> dict[str, str]:
+    return {f"Seconds_{name}": str(seconds(name)) for name in DURATIONS}
 
 
 def workflow_names(directory: Path = WORKFLOW_DIR) -> list[str]:

@@ -65,9 +65,10 @@ def create_state_machines(directory: Path = workflows.WORKFLOW_DIR) -> dict[str,
     sfn = boto3.client("stepfunctions")
     existing = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
     subs = {f"Table_{m.Meta.table_suffix}": settings.table_name(m.Meta.table_suffix) for m in all_models()}  # type: ignore[attr-defined]
+    subs |= workflows.duration_substitutions()
     arns: dict[str, str] = {}
     for name in workflows.workflow_names(directory):
-        full = f"{settings.table_prefix}-{name}"
+        full = settings.state_machine_name(name)
         definition = json.dumps(workflows.render(name, subs, directory))
         if full in existing:
             sfn.update_state_machine(stateMachineArn=existing[full], definition=definition)

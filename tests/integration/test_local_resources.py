@@ -8,8 +8,11 @@ import time
 from pathlib import Path
 
 import boto3
+import pytest
 
+from chalicelib.core import workflows
 from chalicelib.core.db import all_models, create_tables
+from chalicelib.core.settings import get_settings
 from chalicelib.grid.store import UnitModel
 from chalicelib.localstack.state import create_state_machines, load_tables, save_tables
 from tests.support import ApiClient
@@ -51,6 +54,23 @@ def test_state_machines_are_created_from_asl_files_and_run(api: ApiClient, tmp_p
         time.sleep(0.1)
     assert status == "SUCCEEDED"
     assert UnitModel.get("T-WF").name == "工作流写入"
+
+
+def test_durations_are_substituted_from_the_registry_or_the_environment(
+    api: ApiClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wait = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": "${Seconds_test_window}", "End": True}}}
+    (tmp_path / "wait.asl.json").write_text(
+        json.dumps(wait).replace('"${Seconds_test_window}"', "${Seconds_test_window}")
+    )
+    monkeypatch.setitem(workflows.DURATIONS, "test_window", 604800)  # a 7-day public notice by default
+    sfn = boto3.client("stepfunctions")
+    arn = create_state_machines(tmp_path)["wait"]
+    assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])["States"]["W"]["Seconds"] == 604800
+    monkeypatch.setenv("WORKFLOW_SECONDS_TEST_WINDOW", "2")
+    create_state_machines(tmp_path)
+    assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])["States"]["W"]["Seconds"] == 2
+    assert get_settings().state_machine_arn("wait") == arn
 
 
 def test_tables_survive_a_save_and_a_restore_into_a_fresh_backend(api: ApiClient, tmp_path: Path) -> None:
