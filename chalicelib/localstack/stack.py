@@ -277,6 +277,13 @@ def _make_handler(stack: LocalStack, gateway: Any) -> type[BaseHTTPRequestHandle
 
         do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET  # noqa: N815
 
+        def __getattr__(self, name: str) -> Any:
+            """Any other method (TRACE, CONNECT, made-up ones) goes where API Gateway sends it: an
+            unknown route, answered in the service's JSON error shape, never the stdlib's HTML 501."""
+            if name.startswith("do_"):
+                return self._dispatch
+            raise AttributeError(name)
+
     return Handler
 
 

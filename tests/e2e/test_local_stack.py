@@ -186,6 +186,14 @@ def test_unknown_route_with_a_token_gets_a_json_404(stack: StackProcess) -> None
     _assert_error(answer.json(), "not_found")
 
 
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND"])
+def test_an_unsupported_method_gets_a_json_404_not_an_html_501(stack: StackProcess, method: str) -> None:
+    """Found by schemathesis: the stdlib server answered TRACE with an HTML 501 page."""
+    answer = stack.http.request(method, stack.base_url + "/v1/units", timeout=10)
+    assert answer.status_code == 404
+    _assert_error(answer.json(), "not_found")
+
+
 def test_openapi_document_describes_the_api(stack: StackProcess) -> None:
     answer = stack.get("/openapi.json")
     assert answer.status_code == 200
