@@ -1,4 +1,5 @@
-"""Bulk import of units, households and 三长 appointments from the spreadsheets cadres keep in Excel or WPS.
+"""Bulk import of units, households, 三长 appointments and party rosters (党员花名册) from the spreadsheets
+cadres keep in Excel or WPS.
 
 A file is an .xlsx workbook (first sheet) or a CSV (UTF-8, UTF-8 with BOM, or GBK as WPS saves it). Row 1 holds
 the Chinese column headers below (`COLUMNS`; `GET /v1/imports/templates/{kind}` gives a workbook with them, a
@@ -6,12 +7,14 @@ the Chinese column headers below (`COLUMNS`; `GET /v1/imports/templates/{kind}` 
 
 The whole file is checked first and every bad row is reported, `{"row", "column", "message"}`. With any error
 nothing is written (`mode=all_or_nothing`, 422), unless `mode=valid_rows_only`: then the valid rows are
-written and the bad ones listed as skipped.
+written and the bad ones listed as skipped; `mode=validate_only` checks and reports, and writes nothing.
 
 Writing is a bulk path, not N single writes: the new items go out with BatchWriteItem, then the subtree
 counters move with ONE UpdateItem (ADD) per affected unit, aggregated over the whole file; heads are set
 with a condition (`attribute_not_exists(head)`). An import is audited per file, not per row: one audit
 event (entity type "import", the import id) records who imported which file (its SHA-256) with what counts.
+Members are the exception: one person, one record is a DynamoDB condition, so each roster row is one
+transaction of the members store (member, identity item, counters, its own member.create event).
 
 The same file imported again by the same caller replays the first result and writes nothing (the import id
 is derived from caller, kind and the file's SHA-256). A file that was refused, or wrote nothing, may be

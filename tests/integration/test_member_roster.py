@@ -13,6 +13,8 @@ import boto3
 import openpyxl
 import pytest
 
+from chalicelib.core import jobs
+from chalicelib.grid import imports
 from chalicelib.grid.imports import HEADERS
 from chalicelib.localstack.seed import seed_demo_people
 from tests.integration.test_grid_imports import XLSX, post
@@ -265,3 +267,15 @@ def test_the_members_template_opens_and_its_example_row_imports_as_is(village: A
     imported = post(village, answer.body, "members")
     assert imported.status == 201, imported.body[:500]
     assert any(m["name"] == "胡明" for m in _members(village, L01))
+
+
+def test_a_long_roster_runs_as_a_job_with_the_same_rules(village: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(imports, "JOB_THRESHOLD", 2)
+    answer = post(village, roster_csv(GOOD), "members", content_type="text/csv")
+    assert (answer.status, answer.json["status"]) == (202, "queued")
+    assert jobs.drain() == 1
+    done = village.get(f"/v1/imports/{answer.json['id']}", user="qs-village").json
+    assert (done["status"], done["written"], done["skipped"]) == ("done", 4, 0)
+    assert _count(village, QS) == 5
+    events = village.get(f"/v1/audit?entity_type=import&entity_id={answer.json['id']}", user="auditor").json
+    assert [e["action"] for e in events["items"]] == ["import.members"]
