@@ -1,4 +1,4 @@
-"""Excel files out: a unit's subtree (units and households) and the import templates.
+"""Excel files out: a unit's subtree (units and households), a unit's party roster, and the import templates.
 
 Phones are masked for every role (138****1234); `unmask=true&purpose=contact_card` gives clear phones to a
 role holding `personal:unmask`, and writes an audit event first. Every text cell that a spreadsheet would run
@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from chalicelib.core.audit import Actor
+from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal
 from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.errors import FieldError, NotFound, ValidationFailed
@@ -19,7 +19,7 @@ from chalicelib.core.privacy import mask_phone
 from chalicelib.grid.import_schemas import KIND_LABELS, KINDS, ExportQuery
 from chalicelib.grid.imports import COLUMNS
 from chalicelib.grid.schemas import HEAD_LABELS, LEVEL_LABELS
-from chalicelib.grid.service import GridService
+from chalicelib.grid.service import GridService, default_service
 from chalicelib.grid.store import HouseholdModel, UnitModel
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -28,6 +28,12 @@ HOUSEHOLD_SHEET = ("所在邻编码", "所在单元", "地址", "户主姓名", 
 PAGE = 500
 # a Lambda answer is at most 6 MB (base64): about 60,000 households fit; a bigger subtree is exported in parts
 MAX_EXPORT_HOUSEHOLDS = 50_000
+ROSTER_SHEET = (
+    "姓名", "性别", "出生日期", "身份证号", "手机号", "所在邻编码", "所在单元", "住户地址", "户主姓名",
+    "党支部", "党员状态", "入党日期", "转正日期", "在职党员", "工作单位", "单位党组织",
+)  # fmt: skip
+MAX_EXPORT_MEMBERS = 50_000  # a roster row is wider than a household's: the same bound keeps it under 6 MB
+GENDER_LABELS = {"male": "男", "female": "女"}
 
 
 def safe(value: Any) -> Any:
@@ -136,3 +142,56 @@ def template(kind: str) -> bytes:
         notes += [[e.code, e.name_zh] for e in CatalogueStore().entries("household_tag")]
     rows = [[c.name for c in columns], [c.example for c in columns]]
     return _workbook_bytes([(KIND_LABELS[kind], rows), ("说明", notes)])
+
+
+def roster(principal: Principal, code: str, *, status: str | None, in_service: bool | None) -> bytes:
+    """党员花名册 of a unit's subtree: one row per member, ID numbers and phones masked for every role.
+
+    Reads are proportional to the roster: the members below the unit (the members' (root, path) index, in
+    pages), then their households and units by BatchGetItem (distinct ones only)."""
+    from chalicelib.members.schemas import STATUS_LABELS  # noqa: PLC0415 - members are loaded on first use
+    from chalicelib.members.store import MemberModel, MemberStore  # noqa: PLC0415
+
+    grid = default_service()
+    unit = grid.visible_unit(principal, code)
+    if int(unit.members) > MAX_EXPORT_MEMBERS:
+        raise ValidationFailed(
+            f"该单元有 {int(unit.members)} 名党员，超过单次导出上限 {MAX_EXPORT_MEMBERS} 名，请按镇或村分别导出",
+            f"The subtree has {int(unit.members)} members, over the export limit; export its parts",
+            [FieldError("path.code", "导出范围过大 / subtree too large to export at once")],
+        )
+    store = MemberStore(audit=AuditStore())
+    members: list[MemberModel] = Exporter._all(
+        lambda after: store.below(unit.root, unit.path, status=status, in_service=in_service, limit=PAGE, after=after)
+    )
+    if status is None:  # the roster of current members; those who left only when asked for
+        members = [m for m in members if m.status != "left"]
+    homes = {h.id: h for h in _batch(HouseholdModel, {m.household_id for m in members if m.household_id})}
+    units = {u.code: u for u in _batch(UnitModel, {m.unit_code for m in members}, ["code", "name"])}
+    rows = (
+        (
+            m.name,
+            GENDER_LABELS.get(m.gender, m.gender),
+            m.birth_date,
+            m.id_masked,
+            mask_phone(m.phone) or "",
+            m.unit_code,
+            u.name if (u := units.get(m.unit_code)) else "",
+            h.address if (h := homes.get(m.household_id or "")) else "",
+            h.head_name if h else "",
+            m.branch,
+            STATUS_LABELS.get(m.status, m.status),
+            m.join_date,
+            m.probation_end or "",
+            "是" if m.in_service else "否",
+            m.workplace or "",
+            m.workplace_branch or "",
+        )
+        for m in sorted(members, key=lambda m: (m.unit_path, m.name, m.id))
+    )
+    return _workbook_bytes([("党员花名册", [ROSTER_SHEET, *rows])])
+
+
+def _batch(model: Any, keys: set[str], attributes: list[str] | None = None) -> list[Any]:
+    """BatchGetItem of the distinct keys (PynamoDB splits it into calls of 100)."""
+    return list(model.batch_get(sorted(keys), attributes_to_get=attributes)) if keys else []

@@ -1,4 +1,5 @@
-"""Import and export routes: spreadsheets in (units, households, 三长), Excel out (a subtree, templates).
+"""Import and export routes: spreadsheets in (units, households, 三长, party rosters), Excel out (a subtree, a
+unit's party roster, templates).
 
 File downloads are binary: send `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`
 (or */*), as API Gateway requires for a binary answer.
@@ -10,7 +11,15 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from chalicelib.core.api import ApiBlueprint, Reply, RequestContext
-from chalicelib.grid.import_schemas import KIND_LABELS, MEDIA_TYPES, XLSX, ExportQuery, ImportOut, ImportQuery
+from chalicelib.grid.import_schemas import (
+    KIND_LABELS,
+    MEDIA_TYPES,
+    XLSX,
+    ExportQuery,
+    ImportOut,
+    ImportQuery,
+    RosterQuery,
+)
 
 if TYPE_CHECKING:
     from chalicelib.grid.imports import ImportService
@@ -39,12 +48,13 @@ def _download(data: bytes, filename: str, label: str) -> Reply:
     status=201,
     idempotent=True,
     raw_body=MEDIA_TYPES,
-    summary="批量导入网格单元、住户或三长（.xlsx 或 CSV，逐行报错）/ Bulk import from a spreadsheet",
+    summary="批量导入网格单元、住户、三长或党员花名册（.xlsx 或 CSV，逐行报错）/ Bulk import from a spreadsheet",
 )
 def create_import(ctx: RequestContext) -> Reply:
     q: ImportQuery = ctx.query
     done = _imports().submit(ctx.user, ctx.actor, kind=q.kind, mode=q.mode, data=ctx.body, media=ctx.media_type)
-    return Reply(done.body, done.status, {"Idempotent-Replayed": "true"} if done.status == 200 else {})
+    replayed = done.status == 200 and done.body.get("replayed")  # mode=validate_only answers 200 too
+    return Reply(done.body, done.status, {"Idempotent-Replayed": "true"} if replayed else {})
 
 
 @api.route(
@@ -87,3 +97,20 @@ def export_unit(ctx: RequestContext) -> Reply:
 
     data = Exporter(service=default_service()).subtree(ctx.user, ctx.actor, code, ctx.query)
     return _download(data, f"{code}.xlsx", f"导出-{code}.xlsx")
+
+
+@api.route(
+    "/v1/units/{code}/members/export",
+    "GET",
+    permission="members:read",
+    query=RosterQuery,
+    content_type=XLSX,
+    summary="导出单元及下级的党员花名册（身份证号、电话脱敏）/ Export a unit's party roster (ID and phone masked)",
+)
+def export_roster(ctx: RequestContext) -> Reply:
+    code = ctx.path["code"]
+    from chalicelib.grid.export import roster  # noqa: PLC0415 - see _imports
+
+    q: RosterQuery = ctx.query
+    data = roster(ctx.user, code, status=q.status, in_service=q.in_service)
+    return _download(data, f"{code}-members.xlsx", f"党员花名册-{code}.xlsx")

@@ -12,15 +12,25 @@ CSV = "text/csv"
 XLS = "application/vnd.ms-excel"  # the type Windows gives a .csv file when Excel is installed
 MEDIA_TYPES = (XLSX, CSV, XLS)
 
-Kind = Literal["units", "households", "appointments"]
-Mode = Literal["all_or_nothing", "valid_rows_only"]
-KINDS: tuple[str, ...] = ("units", "households", "appointments")
-KIND_LABELS: dict[str, str] = {"units": "网格单元", "households": "住户", "appointments": "三长任职"}
+Kind = Literal["units", "households", "appointments", "members"]
+Mode = Literal["all_or_nothing", "valid_rows_only", "validate_only"]
+KINDS: tuple[str, ...] = ("units", "households", "appointments", "members")
+KIND_LABELS: dict[str, str] = {
+    "units": "网格单元",
+    "households": "住户",
+    "appointments": "三长任职",
+    "members": "党员花名册",
+}
 
 
 class ImportQuery(Strict):
-    kind: Kind = Field(description="units 网格单元 / households 住户 / appointments 三长任职")
-    mode: Mode = Field("all_or_nothing", description="有错全不导入，或只导入无误的行 / all or nothing, or valid rows")
+    kind: Kind = Field(
+        description="units 网格单元 / households 住户 / appointments 三长任职 / members 党员花名册 (party roster)"
+    )
+    mode: Mode = Field(
+        "all_or_nothing",
+        description="有错全不导入，或只导入无误的行，或只校验不写入 / all or nothing, valid rows only, or check only",
+    )
 
 
 class RowErrorOut(Out):
@@ -54,3 +64,12 @@ class ExportQuery(Strict):
         if self.unmask and self.purpose is None:
             raise ValueError("显示完整电话须说明用途 purpose=contact_card / unmask needs a purpose")
         return self
+
+
+class RosterQuery(Strict):
+    """`GET /v1/units/{code}/members/export`: which members go into the roster (left members only on request)."""
+
+    status: Literal["probationary", "full", "left"] | None = Field(
+        None, description="预备 / 正式 / 已离开；空为在册党员（预备和正式）/ empty: current members"
+    )
+    in_service: bool | None = Field(None, description="只导出在职党员，或只导出非在职 / in-service members or not")

@@ -1,4 +1,5 @@
-"""Bulk import of units, households and 三长 appointments from the spreadsheets cadres keep in Excel or WPS.
+"""Bulk import of units, households, 三长 appointments and party rosters (党员花名册) from the spreadsheets
+cadres keep in Excel or WPS.
 
 A file is an .xlsx workbook (first sheet) or a CSV (UTF-8, UTF-8 with BOM, or GBK as WPS saves it). Row 1 holds
 the Chinese column headers below (`COLUMNS`; `GET /v1/imports/templates/{kind}` gives a workbook with them, a
@@ -6,12 +7,14 @@ the Chinese column headers below (`COLUMNS`; `GET /v1/imports/templates/{kind}` 
 
 The whole file is checked first and every bad row is reported, `{"row", "column", "message"}`. With any error
 nothing is written (`mode=all_or_nothing`, 422), unless `mode=valid_rows_only`: then the valid rows are
-written and the bad ones listed as skipped.
+written and the bad ones listed as skipped; `mode=validate_only` checks and reports, and writes nothing.
 
 Writing is a bulk path, not N single writes: the new items go out with BatchWriteItem, then the subtree
 counters move with ONE UpdateItem (ADD) per affected unit, aggregated over the whole file; heads are set
 with a condition (`attribute_not_exists(head)`). An import is audited per file, not per row: one audit
 event (entity type "import", the import id) records who imported which file (its SHA-256) with what counts.
+Members are the exception: one person, one record is a DynamoDB condition, so each roster row is one
+transaction of the members store (member, identity item, counters, its own member.create event).
 
 The same file imported again by the same caller replays the first result and writes nothing (the import id
 is derived from caller, kind and the file's SHA-256). A file that was refused, or wrote nothing, may be
@@ -47,7 +50,7 @@ from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.db import BaseMeta, register_model, transaction
 from chalicelib.core.errors import BadRequest, Conflict, FieldError, not_found
 from chalicelib.core.observability import logger
-from chalicelib.core.privacy import is_mobile, normalise_phone
+from chalicelib.core.privacy import is_mobile, mask_id_number, normalise_phone
 from chalicelib.core.profiles import ProfileStore
 from chalicelib.grid import search_terms
 from chalicelib.grid.import_schemas import (
@@ -64,6 +67,8 @@ from chalicelib.grid.store import (
     UnitSystemModel,
     counter_actions,
 )
+from chalicelib.members import idcard
+from chalicelib.members.store import MemberIdentityModel, MemberModel, MemberStore, id_hash, seal
 
 JOB_THRESHOLD = 2000  # more data rows than this: checked in the request, written by a background job
 PROGRESS_EVERY = 500  # a job records its progress after every this many rows
@@ -75,6 +80,7 @@ TAG_SEPARATORS = re.compile(r"[、,，;；\s]+")
 # what checking a row needs of the units it names: place in the tree, level, head, household count
 LOOKUP = ("code", "path", "root", "depth", "level", "ancestors", "moving_from", "head", "households")
 ID_NAMESPACE = uuid.UUID("5d3c1f0e-7a61-4c1b-9a55-2b8f6d0e4a11")
+KIND_PERMISSIONS = {"members": "members:write"}  # kinds that need more than imports:write
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,30 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("手机号", True, "11位手机号", "13900005678"),
         Column("是否党员", False, "是 或 否，空为否", "是"),
         Column("任职日期", True, "YYYY-MM-DD，如 2024-03-01", "2024-03-01"),
+    ),
+    # 党员花名册: a branch's roster; each member is placed in an existing household, named as a cadre knows it
+    # (the neighbourhood's code and the household's address, as the grid export lists them)
+    "members": (
+        Column("姓名", True, "姓名，1–20字", "胡明"),
+        Column("性别", True, "男 或 女，须与身份证号一致", "男"),
+        Column(
+            "身份证号",
+            True,
+            "18位居民身份证号码（末位可为X），校验位须正确；请将此列设为文本，否则 Excel 会改掉后几位；导出时脱敏",
+            "43018219850101001X",
+        ),
+        Column("出生日期", False, "YYYY-MM-DD，可空；填写时须与身份证号一致", "1985-01-01"),
+        Column("手机号", True, "11位手机号；导出和页面上脱敏显示", "13807310001"),
+        Column("所在邻编码", True, "党员居住户所在的邻的编码（见网格导出的住户表）", "430182-DCQ-QS-P01-Z01-L01"),
+        Column("住户地址", True, "居住户的门牌地址，与住户登记的地址相同", "鹊山村第一组1号"),
+        Column("户主姓名", False, "同一地址有多户时填写，用于区分", "胡明"),
+        Column("党支部", True, "所在党支部，1–60字", "鹊山村党支部"),
+        Column("党员状态", True, "正式 或 预备", "正式"),
+        Column("入党日期", True, "YYYY-MM-DD", "2010-07-01"),
+        Column("转正日期", False, "正式党员的转正日期；预备党员填预备期满日期，空为入党满一年；可空", "2011-07-01"),
+        Column("在职党员", False, "是 或 否，空为否", "否"),
+        Column("工作单位", False, "在职党员的工作单位，最多60字，可空", ""),
+        Column("单位党组织", False, "工作单位的党组织，最多60字，可空", ""),
     ),
 }
 HEADERS: dict[str, tuple[str, ...]] = {kind: tuple(c.name for c in cols) for kind, cols in COLUMNS.items()}
@@ -275,6 +305,7 @@ class Planned:
     unit: UnitModel | None = None  # households and appointments: the unit they go to
     terms: list[str] = field(default_factory=list)  # units: search terms
     head: dict[str, Any] | None = None  # appointments: the unit's new head
+    household: tuple[str, str] | None = None  # members: the home household's id and unit path
 
 
 @dataclass
@@ -567,6 +598,49 @@ class Checker:
             return unit
         return None
 
+    # -- members (党员花名册) -------------------------------------------------------------------------------
+    def _members_plan(self, sheet: Sheet) -> Plan:
+        plan = Plan("members", len(sheet.rows), [], [])
+        parsed = [_parse_member(_Row(n, cells, plan.errors)) for n, cells in sheet.rows]
+        units = self._lookup(m.unit_code for m in parsed)
+        homes = _households_at(u for c in {m.unit_code for m in parsed} if (u := self._visible(units.get(c))))
+        holders = _registered(m.card.number for m in parsed if m.card is not None)
+        first: dict[str, int] = {}
+        for m in parsed:
+            row = m.row
+            if m.card is not None:
+                line = first.setdefault(m.card.number, row.number)
+                if line != row.number:
+                    row.error("身份证号", f"与第{line}行的身份证号重复", f"same ID number as row {line}")
+                elif (holder := holders.get(m.card.number)) is not None:
+                    if self.principal.sees_unit(holder.unit_path):
+                        where = holder.unit_code
+                        row.error("身份证号", f"该党员已登记（{where}）", f"already registered ({where})")
+                    else:  # out of scope: neither the record nor its unit is named
+                        row.error("身份证号", "该党员已在其他单位登记", "already registered in another unit")
+            unit = self._neighbourhood(row, m.unit_code, units)
+            home = _home(row, m, homes.get(unit.code, [])) if unit is not None else None
+            if row.bad or unit is None or home is None or m.card is None:
+                continue
+            item = MemberModel(
+                self._id(row.number),
+                name=m.data["name"],
+                gender=m.card.gender,
+                birth_date=m.card.birth_date.isoformat(),
+                id_hash=id_hash(m.card.number),
+                id_sealed=seal(m.card.number),
+                id_masked=mask_id_number(m.card.number),
+                household_id=home.id,
+                unit_code=home.unit_code,
+                unit_path=home.unit_path,
+                root=home.root,
+                history=[],
+                **{k: v for k, v in m.data.items() if k != "name"},
+            )
+            item.path_key = f"{item.unit_path}/#{item.id}"
+            plan.rows.append(Planned(row.number, item, unit=unit, household=(home.id, home.unit_path)))
+        return plan
+
 
 @dataclass
 class _UnitRow:
@@ -691,6 +765,136 @@ def _parse_appointment(row: _Row) -> tuple[_Row, str, dict[str, Any]]:
     return row, unit_code, data
 
 
+GENDERS = {"男": "male", "女": "female", "male": "male", "female": "female", "m": "male", "f": "female"}
+MEMBER_STATUSES = {
+    "正式": "full",
+    "正式党员": "full",
+    "full": "full",
+    "预备": "probationary",
+    "预备党员": "probationary",
+    "probationary": "probationary",
+}
+
+
+@dataclass
+class _MemberRow:
+    row: _Row
+    unit_code: str
+    address: str
+    head_name: str
+    card: idcard.IdCard | None
+    data: dict[str, Any]  # the member's own fields, as MemberModel names them
+
+
+def _date_cell(row: _Row, column: str, *, required: bool) -> date | None:
+    raw = row.text(column, required=required, max_len=20)
+    if not raw:
+        return None
+    parsed = _parse_date(raw)
+    if parsed is None:
+        row.error(column, "日期格式应为 YYYY-MM-DD", "date must be YYYY-MM-DD")
+        return None
+    return date.fromisoformat(parsed)
+
+
+def _one_year_later(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+def _parse_member(row: _Row) -> _MemberRow:
+    name = row.text("姓名", required=True, max_len=20)
+    raw_gender = row.text("性别", required=True, max_len=10)
+    gender = GENDERS.get(raw_gender.lower())
+    if raw_gender and gender is None:
+        row.error("性别", "须填 男 或 女", "must be 男 (male) or 女 (female)")
+    card: idcard.IdCard | None = None
+    raw_id = row.text("身份证号", required=True, max_len=30)
+    if raw_id:
+        try:
+            card = idcard.parse(raw_id)
+        except ValueError as e:
+            zh, _, en = str(e).partition(" / ")
+            row.error("身份证号", zh, en)
+    born = _date_cell(row, "出生日期", required=False)
+    if card is not None and born is not None and born != card.birth_date:
+        row.error("出生日期", "出生日期与身份证号码不一致", "the birth date does not match the ID number")
+    if card is not None and gender is not None and gender != card.gender:
+        row.error("性别", "性别与身份证号码不一致", "the gender does not match the ID number")
+    phone = row.phone("手机号", required=True)
+    unit_code = row.code("所在邻编码")
+    address = row.text("住户地址", required=True, max_len=100)
+    head_name = row.text("户主姓名", required=False, max_len=20)
+    branch = row.text("党支部", required=True, max_len=60)
+    raw_status = row.text("党员状态", required=True, max_len=10)
+    status = MEMBER_STATUSES.get(raw_status.lower())
+    if raw_status and status is None:
+        row.error("党员状态", "须填 正式 或 预备", "must be 正式 (full) or 预备 (probationary)")
+    joined = _date_cell(row, "入党日期", required=True)
+    probation_end = _date_cell(row, "转正日期", required=False)
+    if joined is not None and probation_end is not None and probation_end < joined:
+        row.error("转正日期", "转正日期不能早于入党日期", "probation cannot end before joining")
+    if joined is not None and probation_end is None and status == "probationary":
+        probation_end = _one_year_later(joined)
+    in_service = row.text("在职党员", required=False, max_len=5).lower()
+    if in_service not in YES and in_service not in NO:
+        row.error("在职党员", "须填 是 或 否", "must be 是 (yes) or 否 (no)")
+    data: dict[str, Any] = {
+        "name": name,
+        "phone": phone,
+        "branch": branch,
+        "status": status,
+        "join_date": joined.isoformat() if joined else None,
+        "probation_end": probation_end.isoformat() if probation_end else None,
+        "in_service": in_service in YES,
+        "workplace": row.text("工作单位", required=False, max_len=60) or None,
+        "workplace_branch": row.text("单位党组织", required=False, max_len=60) or None,
+    }
+    return _MemberRow(row, unit_code, address, head_name, card, data)
+
+
+def _households_at(units: Iterable[UnitModel]) -> dict[str, list[HouseholdModel]]:
+    """The households of the neighbourhoods a roster names (one query each; an empty one costs none)."""
+    out: dict[str, list[HouseholdModel]] = {}
+    for unit in units:
+        if unit.level != "neighbourhood" or int(unit.households) <= 0:
+            continue
+        query = HouseholdModel.by_path.query(unit.root, HouseholdModel.path_key.startswith(unit.path + "/"))
+        out[unit.code] = [h for h in query if h.unit_code == unit.code]
+    return out
+
+
+def _home(row: _Row, member: _MemberRow, households: list[HouseholdModel]) -> HouseholdModel | None:
+    """The household a roster row names by address (and head, where an address has several)."""
+    if not member.address:
+        return None
+    at = [h for h in households if h.address == member.address]
+    if member.head_name:
+        at = [h for h in at if h.head_name == member.head_name]
+    if len(at) == 1:
+        return at[0]
+    if not at:
+        column = "户主姓名" if member.head_name else "住户地址"
+        row.error(column, "该邻没有这户（请先登记住户，或核对地址和户主）", "no such household in this neighbourhood")
+    else:
+        row.error("户主姓名", "该地址有多户，请填写户主姓名", "several households at this address: name the head")
+    return None
+
+
+def _registered(numbers: Iterable[str]) -> dict[str, MemberModel]:
+    """ID number -> the member already holding it (BatchGetItem on the identity items, then the holders)."""
+    by_hash = {id_hash(n): n for n in dict.fromkeys(numbers)}
+    if not by_hash:
+        return {}
+    held = {i.member_id: by_hash[i.id_hash] for i in MemberIdentityModel.batch_get(list(by_hash))}
+    if not held:
+        return {}
+    holders = MemberModel.batch_get(list(held), attributes_to_get=["id", "unit_code", "unit_path"])
+    return {held[m.id]: m for m in holders}
+
+
 # -- writing -----------------------------------------------------------------------------------------------
 BATCH = 25  # items per BatchWriteItem (the DynamoDB limit)
 WRITE_THREADS = 8  # BatchWriteItem calls in flight at once: a county load is network-bound, not CPU-bound
@@ -726,15 +930,32 @@ class BulkWriter:
 
     Households and units: the items first, then the counters. Appointments: the counters first, as the
     appointed unit's UpdateItem also sets its head under `attribute_not_exists(head)`; a unit that got a
-    head meanwhile loses its row (in all_or_nothing, everything set is undone and the import is a 409)."""
+    head meanwhile loses its row (in all_or_nothing, everything set is undone and the import is a 409).
 
-    def __init__(self, *, mode: str, progress: Callable[[int], None] | None = None) -> None:
+    Members: one transaction per row through the members store (`MemberStore.create`: the member, its
+    identity item under `attribute_not_exists`, the household's and chain's counters, a member.create audit
+    event), because one person, one record is a condition that BatchWriteItem cannot carry. A row whose
+    person was registered meanwhile (or whose household was moved) is lost and reported; rows already
+    written stay (a roster has no head to give back, and retrying the file skips them as registered)."""
+
+    def __init__(
+        self,
+        *,
+        mode: str,
+        progress: Callable[[int], None] | None = None,
+        actor: Actor | None = None,
+        audit: AuditStore | None = None,
+    ) -> None:
         self.mode = mode
         self.progress = progress
+        self.actor = actor
+        self.audit = audit
         self.sent = 0  # rows whose items or heads were sent: after a crash, how much may be in the tables
 
     def write(self, plan: Plan) -> list[RowError]:
         """Write the plan's rows; returns rows that could not be written (a head appointed meanwhile)."""
+        if plan.kind == "members":
+            return self._members(plan.rows)
         if plan.kind != "appointments":
             self._put_all(plan.rows)
             self._counters(plan, plan.rows)
@@ -744,6 +965,30 @@ class BulkWriter:
         lost_rows = {e.row for e in lost}
         self.sent = 0
         self._put_all([p for p in plan.rows if p.row not in lost_rows])
+        return lost
+
+    def _members(self, rows: list[Planned]) -> list[RowError]:
+        if self.actor is None:
+            raise ValueError("a members import needs the importing actor (audit)")
+        store = MemberStore(audit=self.audit or AuditStore())
+        lost: list[RowError] = []
+        for done, planned in enumerate(rows, start=1):
+            item = planned.item
+            if not isinstance(item, MemberModel) or planned.household is None:
+                raise ValueError(f"row {planned.row} is not a member")
+            self.sent += 1
+            try:
+                store.create(item, self.actor, dict.fromkeys(_unit(planned).chain, 1), (*planned.household, 1))
+            except Conflict:
+                holder = store.holder_of(item.id_hash)
+                if holder is not None and holder.id == item.id:
+                    pass  # this import's own row, written by an earlier run of the same job
+                elif holder is not None:
+                    lost.append(RowError(planned.row, "身份证号", "该党员刚刚已被登记 / registered meanwhile"))
+                else:
+                    lost.append(RowError(planned.row, "住户地址", "该住户刚刚被调整 / the household changed meanwhile"))
+            if self.progress is not None and done % PROGRESS_EVERY == 0:
+                self.progress(done)
         return lost
 
     def _put_all(self, rows: list[Planned]) -> None:
@@ -907,8 +1152,12 @@ class ImportService:
 
     # -- submit -----------------------------------------------------------------------------------------
     def submit(self, principal: Principal, actor: Actor, *, kind: str, mode: str, data: bytes, media: str) -> Submitted:
+        if kind in KIND_PERMISSIONS:
+            principal.require(KIND_PERMISSIONS[kind])
         sha = hashlib.sha256(data).hexdigest()
         key = import_id(principal.sub, kind, sha)
+        if mode == "validate_only":
+            return self._validate(principal, actor, key=key, kind=kind, sha=sha, sheet=read_file(data, media))
         previous = self._record(key)
         if previous is not None and not _may_run_again(previous):
             return Submitted(200, _view(previous, replayed=True).model_dump(mode="json"))
@@ -952,6 +1201,28 @@ class ImportService:
         return Submitted(201, _view(record, plan.errors + lost).model_dump(mode="json"))
 
     @staticmethod
+    def _validate(principal: Principal, actor: Actor, *, key: str, kind: str, sha: str, sheet: Sheet) -> Submitted:
+        """mode=validate_only: the same checks and report, no record, nothing written (200 when clean)."""
+        plan = Checker(principal, key).check(kind, sheet)
+        if plan.fatal or not plan.rows or plan.errors:
+            return Submitted(422, rejection(plan, kind, "validate_only", actor.request_id))
+        checked = ImportOut(
+            id=key,
+            kind=kind,
+            mode="validate_only",
+            status="done",
+            rows_total=plan.rows_total,
+            rows_done=plan.rows_total,
+            written=0,
+            skipped=0,
+            errors=[],
+            errors_total=0,
+            sha256=sha,
+            message="全部行校验通过，未写入任何数据 / every row is valid; nothing was written",
+        )
+        return Submitted(200, checked.model_dump(mode="json"))
+
+    @staticmethod
     def _record(key: str) -> ImportModel | None:
         try:
             return ImportModel.get(key)
@@ -976,7 +1247,7 @@ class ImportService:
     def _write(
         self, record: ImportModel, plan: Plan, actor: Actor, progress: Callable[[int], None] | None = None
     ) -> list[RowError]:
-        writer = BulkWriter(mode=record.mode, progress=progress)
+        writer = BulkWriter(mode=record.mode, progress=progress, actor=actor, audit=self.audit)
         try:
             lost = writer.write(plan)
         except Conflict as e:
@@ -1054,7 +1325,8 @@ class ImportService:
 
     def _run(self, record: ImportModel) -> None:
         principal = self.profiles.get_principal(record.sub)
-        if principal is None or not principal.has("imports:write"):
+        needed = ("imports:write", KIND_PERMISSIONS.get(record.kind, "imports:write"))
+        if principal is None or not all(principal.has(p) for p in needed):
             self._fail(record, "导入人的账号已停用或无导入权限 / the importing account is no longer allowed", [])
             return
         actor = Actor(sub=record.sub, role=record.role, scope=record.scope, request_id=record.request_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from tests.bench import county
+from tests.bench import county, members
 from tests.bench.dynamo import GET_MAX_CALLS, record_calls
 from tests.bench.imports import ROOT, cold_import_ratio
 
@@ -47,6 +47,42 @@ def county_figures() -> list[Figure]:
     return out
 
 
+def members_figures() -> list[Figure]:
+    """A group's members listed and exported: items read follow the group, not the county (tests/bench/members.py)."""
+    few, many = members.run()
+    out: list[Figure] = []
+    for label, a, b in (("small", few.small, many.small), ("large", few.large, many.large)):
+        out.append(
+            Figure(
+                f"items read by GET /v1/units/{{group}}/members ({label} group: {a.result} members), "
+                f"county {few.county} vs {many.county} members",
+                f"{a.items} vs {b.items}",
+                f"independent of county size, ≤ {a.result} + 2",
+                "ok" if a.items == b.items <= a.result + 2 else "MISS",
+            )
+        )
+    a, b = few.large, many.large
+    out.append(
+        Figure(
+            f"items read by GET /v1/units/{{group}}/members?status=full ({a.full_result} of {a.result}), "
+            f"county {few.county} vs {many.county}",
+            f"{a.full_items} vs {b.full_items}",
+            f"≤ group size + 2 ({a.result + 2})",
+            "ok" if a.full_items == b.full_items <= a.result + 2 else "MISS",
+        )
+    )
+    out.append(
+        Figure(
+            f"items read by GET /v1/units/{{group}}/members/export ({a.result} members), "
+            f"county {few.county} vs {many.county}",
+            f"{a.export_items} vs {b.export_items} ({b.export_calls} calls)",
+            f"independent of county size, ≤ 2 × {a.result} + 5",
+            "ok" if a.export_items == b.export_items <= 2 * a.result + 5 else "MISS",
+        )
+    )
+    return out
+
+
 def main() -> int:
     results = ROOT / "bench-results"
     results.mkdir(exist_ok=True)
@@ -77,6 +113,7 @@ def main() -> int:
 
     for figure in county_figures():
         figures.append(figure)
+    figures += members_figures()
 
     widths = [max(len(getattr(f, col)) for f in figures) for col in ("name", "value", "target")]
     print(f"{'figure':<{widths[0]}}  {'value':<{widths[1]}}  {'target':<{widths[2]}}  result")
