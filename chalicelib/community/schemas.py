@@ -1,7 +1,7 @@
 """Request and response models of 在职党员到社区报到: needs (需求表), report-ins (报到单), claims and service
 logs (服务登记卡)."""
 
-from datetime import date
+import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -20,8 +20,8 @@ class NeedIn(Strict):
     description: str = Field("", max_length=1000, description="需求说明 / description")
     category: str = Field(min_length=1, max_length=40, description="需求类别（目录 community_need）/ category")
     slots: int = Field(ge=1, le=200, description="需要人数 / how many members it needs")
-    start: date = Field(description="开始日期 / start date")
-    end: date = Field(description="结束日期 / end date")
+    start: dt.date = Field(description="开始日期 / start date")
+    end: dt.date = Field(description="结束日期 / end date")
 
     @model_validator(mode="after")
     def _dates(self) -> "NeedIn":
@@ -60,7 +60,7 @@ class NeedPage(Out):
 class ReportInIn(Strict):
     member: str = Field(min_length=1, max_length=64, description="报到的在职党员编号 / the in-service member")
     period: Period
-    date: date = Field(description="报到日期 / date of reporting in")
+    date: dt.date = Field(description="报到日期 / date of reporting in")
     note: str | None = Field(None, max_length=200)
 
 
@@ -120,7 +120,7 @@ class ClaimOut(Out):
 
 class ServiceIn(Strict):
     member: str = Field(min_length=1, max_length=64, description="服务的党员编号 / the member who served")
-    date: date = Field(description="服务日期 / date served")
+    date: dt.date = Field(description="服务日期 / date served")
     hours: Decimal = Field(ge=Decimal("0.5"), le=Decimal(24), description="时长（0.5–24 小时，半小时为单位）/ hours")
     description: str = Field(min_length=1, max_length=500, description="服务内容 / what was done")
     need: str | None = Field(None, max_length=64, description="所服务的需求（可选）/ the need served (optional)")
