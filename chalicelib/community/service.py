@@ -320,6 +320,8 @@ class CommunityService:
     def _check_open(need: NeedModel) -> None:
         if need.state != "open":
             raise Conflict("需求已关闭，不能认领", "The need is closed")
+        if need.end < date.today().isoformat():
+            raise Conflict(f"需求已于{need.end}结束，不能认领", f"The need ended on {need.end}")
         if int(need.taken) >= int(need.slots):
             raise Conflict(f"需求名额已满（{int(need.slots)} 人）", f"The need is full ({int(need.slots)} members)")
 

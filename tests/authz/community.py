@@ -20,7 +20,7 @@ from tests.authz.common import (
 )
 from tests.support import ApiClient
 
-NEED = {"title": "帮邻长", "category": "help_neighbour_head", "slots": 5, "start": "2026-03-01", "end": "2026-12-31"}
+NEED = {"title": "帮邻长", "category": "help_neighbour_head", "slots": 5, "start": "2026-03-01", "end": "2030-12-31"}
 SERVICE = {"date": "2026-04-10", "hours": 2, "description": "走访独居老人"}
 
 

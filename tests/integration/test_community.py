@@ -53,7 +53,7 @@ def _report_in(api: ApiClient, member: str, period: str = "2026", user: str = "q
 def _need(api: ApiClient, unit: str = L01, slots: int = 2, category: str = "help_neighbour_head") -> dict[str, Any]:
     body = {
         "title": "帮邻长走访独居老人", "description": "每周走访第一邻的独居老人，协助邻长登记诉求",
-        "category": category, "slots": slots, "start": "2026-03-01", "end": "2026-12-31",
+        "category": category, "slots": slots, "start": "2026-03-01", "end": "2030-12-31",
     }  # fmt: skip
     answer = api.post(f"/v1/units/{unit}/needs", user="qs-village", body=body)
     assert answer.status == 201, answer.body
@@ -191,6 +191,11 @@ def test_a_full_need_is_409_and_a_withdrawal_frees_the_slot(api: ApiClient) -> N
     assert closed.status == 200 and closed.json["state_label"] == "已关闭"
     again = _claim(api, need["id"], first)
     assert again.status == 409 and "关闭" in again.json["error"]["message"]
+    # and a need whose period has ended takes none either
+    body = {"title": "春季环境整治", "category": "environment", "slots": 5, "start": "2026-03-01", "end": "2026-04-30"}
+    ended = api.post(f"/v1/units/{L01}/needs", user="qs-village", body=body).json
+    late = _claim(api, ended["id"], first)
+    assert late.status == 409 and "结束" in late.json["error"]["message"]
 
 
 @pytest.fixture
@@ -350,3 +355,23 @@ def test_needs_are_published_in_scope_from_the_catalogue(api: ApiClient) -> None
     assert api.get(f"/v1/needs/{village_need['id']}", user="qs-group").status == 404
     stale = api.post(f"/v1/needs/{group_need['id']}/close", user="qs-group", headers={"If-Match": '"7"'})
     assert stale.status == 409
+
+
+def test_records_follow_a_moved_group(api: ApiClient) -> None:
+    member = _member(api)
+    assert _report_in(api, member).status == 201
+    need = _need(api)
+    assert _claim(api, need["id"], member).status == 201
+    record = _log(api, member, 2, need["id"]).json
+    moved = api.post(f"/v1/units/{Z01}/move", user="qs-village", body={"parent": f"{QS}-P02"})
+    assert moved.status == 200, moved.body
+    new_path = "430182/DCQ/QS/P02/Z01/L01"
+    assert api.get(f"/v1/needs/{need['id']}", user="qs-village").json["unit_path"] == new_path
+    p02 = f"{QS}-P02"
+    assert [n["id"] for n in api.get(f"/v1/units/{p02}/needs", user="qs-village").json["items"]] == [need["id"]]
+    done = api.get(f"/v1/units/{p02}/report-ins?period=2026", user="qs-village").json["items"]
+    assert [r["unit_path"] for r in done] == [new_path]
+    pending = api.get(f"/v1/units/{p02}/service-records?period=2026", user="qs-village").json["items"]
+    assert [r["id"] for r in pending] == [record["id"]]
+    # the 邻长 of the moved neighbourhood still confirms it
+    assert api.post(f"/v1/service-records/{record['id']}/confirm", user="zhang-liangke").status == 200
