@@ -48,6 +48,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "personal:unmask": frozenset(
         {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
     ),
+    # 在职党员到社区报到: needs, report-ins, claims, service logs; confirming service is the 邻长's or 组长's
+    "community:write": frozenset({"group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}),
+    "service:confirm": frozenset(
+        {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
+    ),
     "appointments:write": frozenset({"village_cadre", "town_cadre", "city_admin"}),
     "imports:write": frozenset({"village_cadre", "town_cadre", "city_admin"}),
     "catalogue:write": frozenset({"city_admin"}),

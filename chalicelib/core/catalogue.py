@@ -39,6 +39,17 @@ DEFAULT_CATALOGUES: dict[str, list[tuple[str, str, str]]] = {
         ("serious_illness", "大病患者", "Serious illness"),
         ("party_member_household", "党员户", "Party member's household"),
     ],
+    # 在职党员到社区报到: kinds of need on a community's 需求表
+    "community_need": [
+        ("serve_as_neighbour_head", "当邻长", "Serve as a neighbourhood head"),
+        ("help_neighbour_head", "帮邻长", "Help a neighbourhood head"),
+        ("policy_outreach", "政策宣传", "Policy outreach"),
+        ("environment", "环境整治", "Environment clean-up"),
+        ("care_support", "关爱帮扶", "Care and support"),
+        ("civility", "文明劝导", "Civility persuasion"),
+        ("skills_service", "技能服务", "Skills service"),
+        ("other", "其他", "Other"),
+    ],
 }
 
 
