@@ -269,7 +269,7 @@ class ShowingService:
         return pledge_out(self.store.submit_pledge(item, actor, before))
 
     def _submitted(self, principal: Principal, member_id: str, year: int) -> tuple[MemberModel, PledgeModel]:
-        member = self.members.visible(principal, member_id)
+        member = _current(self.members.visible(principal, member_id))
         item = self.store.pledge(member.id, year)
         if item is None:
             raise not_found("承诺", "Pledge")
