@@ -44,6 +44,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
     ),
     "members:write": frozenset({"group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}),
+    # 三亮: plaques, stickers, pledges, duty posts and covered households; the branch approves pledges
+    "showings:write": frozenset({"group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}),
+    "pledges:approve": frozenset({"village_cadre", "town_cadre", "city_admin"}),
     # reading a clear phone or ID number: separate, purpose-bound, audited
     "personal:unmask": frozenset(
         {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}

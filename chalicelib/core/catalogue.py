@@ -50,6 +50,17 @@ DEFAULT_CATALOGUES: dict[str, list[tuple[str, str, str]]] = {
         ("skills_service", "技能服务", "Skills service"),
         ("other", "其他", "Other"),
     ],
+    # 设岗定责: the duty posts a party member claims (亮作风)
+    "duty_post": [
+        ("policy_promotion", "政策宣传岗", "Policy promotion"),
+        ("dispute_mediation", "矛盾调解岗", "Dispute mediation"),
+        ("environment_sanitation", "环境卫生岗", "Environment and sanitation"),
+        ("security_patrol", "治安巡逻岗", "Security patrol"),
+        ("assistance", "帮扶岗", "Assistance to households in need"),
+        ("industry_development", "产业发展岗", "Industry development"),
+        ("civility", "文明新风岗", "Civility and new customs"),
+        ("volunteer_service", "志愿服务岗", "Volunteer service"),
+    ],
 }
 
 
