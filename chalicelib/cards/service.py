@@ -28,9 +28,8 @@ PLACE_LEVELS = ("village", "area", "group", "neighbourhood")
 SHEET_LEVELS = frozenset({"neighbourhood", "group"})
 SHEET_LIMIT = 600  # households on one print run (a large 组 has about 60)
 
-# household id -> its covering members; the showings slice supplies these
-CoverOne = Callable[[str], list[CardMember]]
-CoverBelow = Callable[[str, str], Mapping[str, list[CardMember]]]
+# household ids -> their covering members (the showings slice's coverage)
+Covering = Callable[[list[str]], Mapping[str, list[CardMember]]]
 
 
 @dataclass(frozen=True)
@@ -76,17 +75,16 @@ def card_of(household: HouseholdModel, units: Mapping[str, UnitModel], members: 
 
 
 class CardService:
-    def __init__(self, *, grid: GridService, cover_one: CoverOne, cover_below: CoverBelow) -> None:
+    def __init__(self, *, grid: GridService, covering: Covering) -> None:
         self.grid = grid
-        self.cover_one = cover_one
-        self.cover_below = cover_below
+        self.covering = covering
 
     def card(self, principal: Principal, household_id: str) -> ContactCardOut:
         household = self.grid.visible_household(principal, household_id)
         unit = self.grid.store.unit(household.unit_code)
         chain = [household.unit_code] if unit is None else [*unit.chain]
         units = self.grid.store.units(chain)
-        return card_of(household, units, self.cover_one(household.id))
+        return card_of(household, units, self.covering([household.id]).get(household.id, []))
 
     def sheet(self, principal: Principal, code: str) -> CardSheet:
         unit = self.grid.visible_unit(principal, code)
@@ -97,13 +95,30 @@ class CardService:
         households, _ = self.grid.store.households_below(unit.root, unit.path, limit=SHEET_LIMIT)
         below, _ = self.grid.store.subtree(unit.root, unit.path)
         units = {**self.grid.store.units(unit.chain), **{u.code: u for u in below}}
-        covering = self.cover_below(unit.root, unit.path)
+        covering = self.covering([h.id for h in households])
         cards = [card_of(h, units, covering.get(h.id, [])) for h in households]
         named = [units[c] for c in unit.chain if c in units and units[c].level in PLACE_LEVELS]
         return CardSheet(title="".join(u.name for u in named), cards=cards)
 
 
+def covering_members(household_ids: list[str]) -> dict[str, list[CardMember]]:
+    """The members covering each household (联户), as the card shows them: posts by name, the pledge."""
+    from chalicelib.core.audit import AuditStore  # noqa: PLC0415
+    from chalicelib.showings.store import ShowingStore  # noqa: PLC0415
+
+    found = ShowingStore(audit=AuditStore()).covering_of_many(household_ids)
+    return {
+        household: [
+            CardMember(
+                member_id=m.member, name=m.name, phone=m.phone or "", posts=[p.name for p in m.posts], pledge=m.pledge
+            )
+            for m in members
+        ]
+        for household, members in found.items()
+    }
+
+
 def default_service() -> CardService:
     from chalicelib.grid.service import default_service as grid_service  # noqa: PLC0415
 
-    return CardService(grid=grid_service(), cover_one=lambda _h: [], cover_below=lambda _r, _p: {})
+    return CardService(grid=grid_service(), covering=covering_members)

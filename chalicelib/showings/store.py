@@ -311,15 +311,21 @@ class ShowingStore:
     def covering_of(self, household_id: str) -> list[CoveringMember]:
         """Who covers a household (联户), with their duty posts and their published pledge (this year's,
         else last year's): one query and three batch reads, proportional to the covering members."""
-        ids = self.covering_members(household_id)
+        return self.covering_of_many([household_id]).get(household_id, [])
+
+    def covering_of_many(self, household_ids: Iterable[str]) -> dict[str, list[CoveringMember]]:
+        """The same for many households (a sheet of contact cards): one query per household, then the
+        members, their showings and their pledges in three batch reads shared by all of them."""
+        coverage = {h: self.covering_members(h) for h in dict.fromkeys(household_ids)}
+        ids = list(dict.fromkeys(m for members in coverage.values() for m in members))
         if not ids:
-            return []
+            return {}
         members = self.members(ids)
         showings = self.member_showings(ids)
         year = datetime.now(UTC).year
         pledges = self.pledges((m, y) for m in ids for y in (year, year - 1))
         names = post_names()
-        out: list[CoveringMember] = []
+        cards: dict[str, CoveringMember] = {}
         for member_id in ids:
             member = members.get(member_id)
             if member is None or member.status == "left":
@@ -329,20 +335,16 @@ class ShowingStore:
             pledge = next(
                 (p for y in (year, year - 1) if (p := pledges.get((member_id, y))) and p.status == "approved"), None
             )
-            out.append(
-                CoveringMember(
-                    member=member.id,
-                    name=member.name,
-                    phone=mask_phone(member.phone),
-                    unit=member.unit_code,
-                    posts=[
-                        PostOut(code=c, name=names.get(c, (c, c))[0], name_en=names.get(c, (c, c))[1]) for c in posts
-                    ],
-                    pledge=pledge.text if pledge is not None else None,
-                    pledge_year=int(pledge.year) if pledge is not None else None,
-                )
+            cards[member_id] = CoveringMember(
+                member=member.id,
+                name=member.name,
+                phone=mask_phone(member.phone),
+                unit=member.unit_code,
+                posts=[PostOut(code=c, name=names.get(c, (c, c))[0], name_en=names.get(c, (c, c))[1]) for c in posts],
+                pledge=pledge.text if pledge is not None else None,
+                pledge_year=int(pledge.year) if pledge is not None else None,
             )
-        return out
+        return {h: [cards[m] for m in members_of if m in cards] for h, members_of in coverage.items()}
 
     # -- numbered items: plaques and stickers --------------------------------------------------------
     def _number(self, tx: TransactWrite, kind: str, root: str, seen: int, owner: str) -> int:

@@ -4,8 +4,10 @@ prints its households' cards on A4 sheets, 8 a page."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
+from tests.authz.common import id_number
 from tests.support import ApiClient
 
 QS = "430182-DCQ-QS"
@@ -95,3 +97,38 @@ def test_cards_print_per_neighbourhood_or_group_only(api: ApiClient) -> None:
     assert api.get(f"/v1/units/{Z01}/contact-cards", user="qs-village").status == 406  # no Accept: text/html
     other = api.get("/v1/units/430182-ZF-QQH-P01-Z01/contact-cards", user="qs-village", headers=HTML)
     assert other.status == 404
+
+
+def _member(api: ApiClient, household: str, name: str) -> str:
+    body = {
+        "name": name, "gender": "male", "id_number": id_number(), "phone": "13907310001", "branch": "鹊山村党支部",
+        "status": "full", "join_date": "2010-07-01", "household": household,
+    }  # fmt: skip
+    answer = api.post("/v1/members", user="qs-group", body=body)
+    assert answer.status == 201, answer.body
+    return str(answer.json["id"])
+
+
+def test_the_covering_members_posts_and_pledge_appear_on_the_households_cards(api: ApiClient) -> None:
+    """Issue 4's 'done': the member's pledge and posts appear on the households' cards."""
+    _heads(api)
+    elder = _household(api, address="鹊山村第一组3号", head="李桂香")
+    zhang = _member(api, _household(api, head="张良科"), "张良科")
+    year = datetime.now(UTC).year
+    pledge = "带头清理屋场环境，每月走访联系户一次，帮助独居老人解决实际困难。"
+    assert (
+        api.request("PUT", f"/v1/members/{zhang}/posts", user="qs-group", body={"posts": ["assistance"]}).status == 200
+    )
+    assert api.post(f"/v1/members/{zhang}/coverage", user="qs-group", body={"household": elder}).status == 201
+    assert api.post(f"/v1/members/{zhang}/pledges", user="qs-group", body={"year": year, "text": pledge}).status == 201
+
+    card = api.get(f"/v1/households/{elder}/contact-card", user="zhang-liangke").json
+    [member] = card["members"]
+    assert (member["name"], member["posts"], member["pledge"]) == ("张良科", ["帮扶岗"], None)  # not yet approved
+    assert member["phone"] == "139****0001"  # a member's phone stays masked; the heads' are published
+
+    assert api.post(f"/v1/members/{zhang}/pledges/{year}/approve", user="qs-village").status == 200
+    card = api.get(f"/v1/households/{elder}/contact-card", user="zhang-liangke").json
+    assert card["members"][0]["pledge"] == pledge
+    sheet = api.get(f"/v1/units/{L01}/contact-cards", user="zhang-liangke", headers=HTML).body.decode()
+    assert f"承诺：{pledge}" in sheet and "张良科（帮扶岗）" in sheet
