@@ -90,10 +90,16 @@ def unmask_member(ctx: RequestContext) -> UnmaskedOut:
     permission="members:read",
     query=MemberQuery,
     response=MemberPage,
-    summary="单元及下级的党员（可按状态、在职筛选）/ Members of a unit's subtree, filtered",
+    summary="单元及下级的党员（可按状态、在职、岗位筛选）/ Members of a unit's subtree, filtered",
 )
 def unit_members(ctx: RequestContext) -> MemberPage:
     q: MemberQuery = ctx.query
     return _svc().list_below(
-        ctx.user, ctx.path["code"], status=q.status, in_service=q.in_service, limit=q.limit, cursor=q.cursor
+        ctx.user,
+        ctx.path["code"],
+        status=q.status,
+        in_service=q.in_service,
+        post=q.post,
+        limit=q.limit,
+        cursor=q.cursor,
     )

@@ -84,6 +84,7 @@ class UnmaskedOut(Out):
 class MemberQuery(PageQuery):
     status: Literal["probationary", "full", "left"] | None = None
     in_service: bool | None = None
+    post: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{1,39}$", description="设岗定责岗位编码 / duty post code")
 
 
 class HistoryOut(Out):

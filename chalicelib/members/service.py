@@ -4,6 +4,7 @@ history, masked answers and audited unmasking."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -72,10 +73,15 @@ def _one_year_later(day: date) -> date:
         return day.replace(year=day.year + 1, day=28)
 
 
+# member ids -> the duty posts each holds (the showings slice keeps them)
+PostsOf = Callable[[list[str]], dict[str, list[str]]]
+
+
 class MemberService:
-    def __init__(self, *, store: MemberStore, grid: GridService) -> None:
+    def __init__(self, *, store: MemberStore, grid: GridService, posts_of: PostsOf | None = None) -> None:
         self.store = store
         self.grid = grid
+        self.posts_of = posts_of
 
     def visible(self, principal: Principal, member_id: str) -> MemberModel:
         item = self.store.member(member_id)
@@ -232,11 +238,17 @@ class MemberService:
         in_service: bool | None,
         limit: int,
         cursor: str | None,
+        post: str | None = None,
     ) -> MemberPage:
+        """A page of the subtree's members; filters apply to the page read (a page may come back short:
+        follow `next_cursor`). `post` keeps the members holding that duty post (one batch read)."""
         unit = self.grid.visible_unit(principal, code)
         items, last = self.store.below(
             unit.root, unit.path, status=status, in_service=in_service, limit=limit, after=decode_cursor(cursor)
         )
+        if post is not None and self.posts_of is not None:
+            held = self.posts_of([i.id for i in items])
+            items = [i for i in items if post in held.get(i.id, [])]
         return MemberPage(items=[member_out(i) for i in items], next_cursor=encode_cursor(last))
 
 
@@ -248,5 +260,11 @@ if repath_members not in PATH_REWRITERS:
     PATH_REWRITERS.append(repath_members)
 
 
+def posts_of(member_ids: list[str]) -> dict[str, list[str]]:
+    from chalicelib.showings.store import ShowingStore  # noqa: PLC0415 - only the post filter needs it
+
+    return {k: list(v.posts) for k, v in ShowingStore(audit=AuditStore()).member_showings(member_ids).items()}
+
+
 def default_service() -> MemberService:
-    return MemberService(store=MemberStore(audit=AuditStore()), grid=grid_service())
+    return MemberService(store=MemberStore(audit=AuditStore()), grid=grid_service(), posts_of=posts_of)

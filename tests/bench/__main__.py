@@ -80,6 +80,16 @@ def members_figures() -> list[Figure]:
             "ok" if a.export_items == b.export_items <= 2 * a.result + 5 else "MISS",
         )
     )
+    for label, a, b in (("small", few.small, many.small), ("large", few.large, many.large)):
+        out.append(
+            Figure(
+                f"items read by GET /v1/units/{{neighbourhood}}/contact-cards ({label}: {a.cards} cards), "
+                f"county {few.county} vs {many.county} members",
+                f"{a.cards_items} vs {b.cards_items} ({b.cards_calls} calls)",
+                f"independent of county size, ≤ 5 × {a.cards} + 10",
+                "ok" if a.cards_items == b.cards_items <= 5 * a.cards + 10 else "MISS",
+            )
+        )
     return out
 
 

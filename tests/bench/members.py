@@ -34,6 +34,8 @@ from chalicelib.grid.export import roster
 from chalicelib.grid.store import GridStore, HouseholdModel
 from chalicelib.localstack.seed import DEMO_ACCOUNTS, SYSTEM_ACTOR, demo_unit, seed_demo
 from chalicelib.members.service import default_service
+from chalicelib.cards.service import default_service as card_service
+from chalicelib.showings.store import CoverageModel
 from chalicelib.members.store import MemberModel
 from tests.conftest import TEST_API_KEY
 
@@ -60,6 +62,7 @@ out = {"steps": []}
 with mock_aws():
     create_tables(); jobs.create_queues_and_buckets(); seed_demo(TEST_API_KEY)
     GridStore(audit=AuditStore()).create_unit(demo_unit(LARGE, "第一组", "group"), SYSTEM_ACTOR, [])
+    GridStore(audit=AuditStore()).create_unit(demo_unit(LARGE + "/L01", "第一邻", "neighbourhood"), SYSTEM_ACTOR, [])
     n = 0
     groups = []
     for path, size in ((SMALL + "/L01", small // 2), (SMALL + "/L02", small - small // 2), (LARGE + "/L01", large)):
@@ -71,6 +74,8 @@ with mock_aws():
     load([HouseholdModel(h, unit_code=m.unit_code, unit_path=m.unit_path, root="430182", path_key=f"{m.unit_path}/#{h}",
                          address=f"{h}号", head_name="户主", residents=3, tags=[], members=2, version=1)
           for h, m in homes.items()], HouseholdModel)
+    # every household of the groups covered by one of its members (联户), as the cards show them
+    load([CoverageModel(h, m.id, since="2026-01-01") for h, m in homes.items()], CoverageModel)
     read = {"items": 0, "calls": 0}
     real = botocore.client.BaseClient._make_api_call
     def counting(self, op, params):
@@ -117,8 +122,12 @@ with mock_aws():
             assert len(page.items) == size, (name, len(page.items))
             full, f_items, _ = measure(lambda: listing("full"))
             data, x_items, x_calls = measure(lambda: roster(admin, code, status=None, in_service=None))
+            card_service().sheet(admin, code + "-L01")  # warm: post names come from a per-minute catalogue cache
+            sheet, c_items, c_calls = measure(lambda: card_service().sheet(admin, code + "-L01"))
+            assert all(card.members for card in sheet.cards), name
             step[name] = {"result": size, "items": items, "calls": calls, "full_result": len(full.items),
-                          "full_items": f_items, "export_items": x_items, "export_calls": x_calls}
+                          "full_items": f_items, "export_items": x_items, "export_calls": x_calls,
+                          "cards": len(sheet.cards), "cards_items": c_items, "cards_calls": c_calls}
         out["steps"].append(step)
 print(json.dumps(out))
 """
@@ -133,6 +142,9 @@ class GroupReads:
     full_items: int
     export_items: int  # items read by the roster export
     export_calls: int
+    cards: int  # contact cards on the sheet of the group's first neighbourhood
+    cards_items: int
+    cards_calls: int
 
 
 @dataclass(frozen=True)

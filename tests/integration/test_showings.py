@@ -237,6 +237,13 @@ def test_duty_posts_come_from_the_catalogue(api: ApiClient) -> None:
     assert fresh.status == 200 and [p["code"] for p in fresh.json["posts"]] == ["assistance"]
     assert api.request("PUT", url, user="zhang-liangke", body={"posts": []}).status == 403
     assert _audit_actions(api, "member_showings", member) == ["posts.set", "posts.set"]
+    # the group's members, filtered by the post they hold
+    other = _member(api, _household(api, head="杨志强"), name="杨志强")
+    api.request("PUT", f"/v1/members/{other}/posts", user="qs-group", body={"posts": ["security_patrol"]})
+    helpers = api.get("/v1/units/430182-DCQ-QS-P01-Z01/members?post=assistance", user="qs-group").json["items"]
+    assert [m["id"] for m in helpers] == [member]
+    patrol = api.get("/v1/units/430182-DCQ-QS-P01-Z01/members?post=security_patrol", user="qs-group").json["items"]
+    assert [m["name"] for m in patrol] == ["杨志强"]
 
 
 def test_a_member_covers_one_to_nine_households_of_the_group(api: ApiClient) -> None:
