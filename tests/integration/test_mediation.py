@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import boto3
+import pytest
 
 from tests.support import Answer, ApiClient
 
@@ -80,7 +81,9 @@ def register(api: ApiClient, committee_id: str, user: str = "qs-group", **overri
     return ok(api.post("/v1/mediation-cases", user=user, body=case_body(committee_id, **overrides)), 201)
 
 
-def act(api: ApiClient, case: str, action: str, body: dict[str, Any], user: str = "qs-village", status: int = 200) -> Any:
+def act(
+    api: ApiClient, case: str, action: str, body: dict[str, Any], *, user: str = "qs-village", status: int = 200
+) -> Any:
     return ok(api.post(f"/v1/mediation-cases/{case}/{action}", user=user, body=body), status)
 
 
@@ -91,7 +94,7 @@ SESSION = {
     "result": "双方同意以1985年丈量图为准重新确界",
     "outcome": "adjourned",
 }
-AGREEMENT = {
+AGREEMENT: dict[str, Any] = {
     "form": "written",
     "signed_on": "2026-03-20",
     "facts": "两户宅基地边界以1985年丈量图为准",
@@ -134,7 +137,9 @@ def test_the_elders_settle_a_homestead_dispute_started_by_gossip(api: ApiClient)
     assert escalated["handling_unit"] == VILLAGE and escalated["start_level"] == "group"
     # the group still sees the case but no longer changes it
     assert api.get(f"/v1/mediation-cases/{cid}", user="qs-group").status == 200
-    refused = api.post(f"/v1/mediation-cases/{cid}/status", user="qs-group", body={"to": "investigating", "date": "2026-03-07"})
+    refused = api.post(
+        f"/v1/mediation-cases/{cid}/status", user="qs-group", body={"to": "investigating", "date": "2026-03-07"}
+    )
     assert refused.status == 403
     # THEN the village mediates in two sessions and settles it with a written agreement
     act(api, cid, "status", {"to": "investigating", "date": "2026-03-07"})
@@ -204,11 +209,15 @@ def test_transitions_outside_the_lifecycle_are_refused_naming_both_states(api: A
     assert refused.status == 409
     message = refused.json["error"]["message"] + refused.json["error"]["message_en"]
     assert "registered" in message and "closed" in message and "rights_notified" in message
-    early = api.post(f"/v1/mediation-cases/{cid}/status", user="qs-group", body={"to": "investigating", "date": "2026-03-05"})
+    early = api.post(
+        f"/v1/mediation-cases/{cid}/status", user="qs-group", body={"to": "investigating", "date": "2026-03-05"}
+    )
     assert early.status == 409  # rights must be notified first
     session = api.post(f"/v1/mediation-cases/{cid}/sessions", user="qs-group", body=SESSION | {"date": "2026-03-05"})
     assert session.status == 409
-    future = api.post(f"/v1/mediation-cases/{cid}/status", user="qs-group", body={"to": "rights_notified", "date": "2099-01-01"})
+    future = api.post(
+        f"/v1/mediation-cases/{cid}/status", user="qs-group", body={"to": "rights_notified", "date": "2099-01-01"}
+    )
     assert future.status == 422 and future.json["error"]["fields"][0]["path"] == "body.date"
     # a stale If-Match is a conflict, the current one passes
     stale = api.post(
@@ -235,7 +244,11 @@ def test_a_signed_agreement_is_frozen_and_judicial_confirmation_has_thirty_days(
     _to_agreement(api, cid)
     again = api.post(f"/v1/mediation-cases/{cid}/agreement", user="qs-village", body=AGREEMENT)
     assert again.status == 409
-    correction = AGREEMENT | {"supersedes": 1, "reason": "履行期限笔误", "performance": AGREEMENT["performance"] | {"due": "2026-04-20"}}
+    correction = AGREEMENT | {
+        "supersedes": 1,
+        "reason": "履行期限笔误",
+        "performance": AGREEMENT["performance"] | {"due": "2026-04-20"},
+    }
     corrected = act(api, cid, "agreement", correction, status=201)
     assert [(a["version"], a["supersedes"], a["superseded_by"]) for a in corrected["agreements"]] == [
         (1, None, 2), (2, 1, None)
@@ -273,7 +286,9 @@ def test_overdue_cases_are_flagged_to_the_unit_above_until_both_sides_extend(api
         {"party": 0, "consented_on": "2026-02-01", "how": "signed"},
         {"party": 1, "consented_on": "2026-02-02", "how": "oral_recorded"},
     ]
-    earlier = api.post(f"/v1/mediation-cases/{cid}/extend", user="qs-group", body={"consents": consents, "new_due": "2026-01-31"})
+    earlier = api.post(
+        f"/v1/mediation-cases/{cid}/extend", user="qs-group", body={"consents": consents, "new_due": "2026-01-31"}
+    )
     assert earlier.status == 422
     extended = act(api, cid, "extend", {"consents": consents, "new_due": "2026-12-31"}, user="qs-group")
     assert extended["overdue"] is False and extended["due_on"] == "2026-12-31"
@@ -286,7 +301,9 @@ def test_a_case_goes_up_group_village_town_and_the_town_closes_it(api: ApiClient
     act(api, cid, "escalate", {"date": "2026-03-03", "reason": "组内无法调处"}, user="qs-group")
     at_town = act(api, cid, "escalate", {"date": "2026-03-04", "reason": "涉及多村"}, user="qs-village")
     assert at_town["level"] == "town" and at_town["handling_unit"] == TOWN and at_town["flagged_to"] == "430182"
-    top = api.post(f"/v1/mediation-cases/{cid}/escalate", user="dcq-town", body={"date": "2026-03-05", "reason": "再上交"})
+    top = api.post(
+        f"/v1/mediation-cases/{cid}/escalate", user="dcq-town", body={"date": "2026-03-05", "reason": "再上交"}
+    )
     assert top.status == 409
     assert api.post(f"/v1/mediation-cases/{cid}/status", user="qs-village",
                     body={"to": "rights_notified", "date": "2026-03-05"}).status == 403  # fmt: skip
@@ -305,12 +322,18 @@ def test_a_case_goes_up_group_village_town_and_the_town_closes_it(api: ApiClient
 
 def test_the_parties_withdraw_a_case(api: ApiClient) -> None:
     cid = register(api, committee(api), causes=["gossip"])["id"]
-    withdrawn = act(api, cid, "withdraw", {"date": "2026-03-04", "parties": [0], "note": "双方自行和解"}, user="qs-group")
-    assert withdrawn["status"] == "withdrawn" and withdrawn["outcome"] == "withdrawn" and withdrawn["allowed_next"] == []
+    withdrawn = act(
+        api, cid, "withdraw", {"date": "2026-03-04", "parties": [0], "note": "双方自行和解"}, user="qs-group"
+    )
+    assert (
+        withdrawn["status"] == "withdrawn" and withdrawn["outcome"] == "withdrawn" and withdrawn["allowed_next"] == []
+    )
     figures = stats(api, VILLAGE)
     assert figures["withdrawn"] == 1 and figures["closed"] == 0 and figures["resolution_rate"] is None
     assert figures["by_cause"] == {"gossip": 1}
-    again = api.post(f"/v1/mediation-cases/{cid}/withdraw", user="qs-group", body={"date": "2026-03-05", "parties": [1]})
+    again = api.post(
+        f"/v1/mediation-cases/{cid}/withdraw", user="qs-group", body={"date": "2026-03-05", "parties": [1]}
+    )
     assert again.status == 409
     assert ok(api.get(f"/v1/units/{VILLAGE}/mediation-cases?status=withdrawn", user="qs-village"))["items"]
     assert ok(api.get(f"/v1/units/{VILLAGE}/mediation-cases?status=closed", user="qs-village"))["items"] == []
@@ -322,7 +345,9 @@ def test_registration_checks_scope_catalogues_and_committee(api: ApiClient) -> N
     assert foreign.status == 422 and foreign.json["error"]["fields"][0]["path"] == "body.unit"
     above = api.post("/v1/mediation-cases", user="qs-group", body=case_body(committee_id, level="village"))
     assert above.status == 422 and above.json["error"]["fields"][0]["path"] == "body.level"
-    unknown = api.post("/v1/mediation-cases", user="qs-group", body=case_body(committee_id, causes=["gossip", "weather"]))
+    unknown = api.post(
+        "/v1/mediation-cases", user="qs-group", body=case_body(committee_id, causes=["gossip", "weather"])
+    )
     assert unknown.status == 422 and unknown.json["error"]["fields"][0]["path"] == "body.causes.1"
     zf = committee(api, unit="430182-ZF", user="zf-town", prefix="宁资人调")
     wrong = api.post("/v1/mediation-cases", user="qs-group", body=case_body(zf))
@@ -352,10 +377,17 @@ def test_numbers_run_per_committee_and_year(api: ApiClient) -> None:
     numbers = [register(api, town)["number"] for _ in range(2)]
     numbers.append(register(api, town, registered_on="2025-12-30")["number"])
     numbers.append(register(api, village)["number"])
-    assert numbers == ["(2026)宁大人调字第1号", "(2026)宁大人调字第2号", "(2025)宁大人调字第1号", "(2026)宁大鹊调字第1号"]
+    assert numbers == [
+        "(2026)宁大人调字第1号",
+        "(2026)宁大人调字第2号",
+        "(2025)宁大人调字第1号",
+        "(2026)宁大鹊调字第1号",
+    ]
 
 
-def test_concurrent_registrations_get_numbers_without_gaps_or_duplicates(api: ApiClient) -> None:
+def test_concurrent_registrations_get_numbers_without_gaps_or_duplicates(
+    api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from moto.dynamodb.models import DynamoDBBackend  # noqa: PLC0415
 
     from chalicelib.core.audit import Actor  # noqa: PLC0415
@@ -371,29 +403,26 @@ def test_concurrent_registrations_get_numbers_without_gaps_or_duplicates(api: Ap
         with lock:
             return original(self, items)
 
-    DynamoDBBackend.transact_write_items = atomic
-    try:
-        account = next(a for a in DEMO_ACCOUNTS if a.username == "qs-group")
-        principal, data = account.principal(), CaseIn.model_validate(case_body(committee_id))
-        numbers: list[str] = []
-        errors: list[BaseException] = []
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", atomic)
+    account = next(a for a in DEMO_ACCOUNTS if a.username == "qs-group")
+    principal, data = account.principal(), CaseIn.model_validate(case_body(committee_id))
+    numbers: list[str] = []
+    errors: list[BaseException] = []
 
-        def worker(n: int) -> None:
-            service = default_service()
-            for k in range(3):
-                try:
-                    actor = Actor(sub=principal.sub, role=principal.role, scope=principal.scope, request_id=f"r{n}-{k}")
-                    numbers.append(service.register(principal, actor, data).number)
-                except BaseException as e:  # noqa: BLE001 - collected and asserted below
-                    errors.append(e)
+    def worker(n: int) -> None:
+        service = default_service()
+        for k in range(3):
+            try:
+                actor = Actor(sub=principal.sub, role=principal.role, scope=principal.scope, request_id=f"r{n}-{k}")
+                numbers.append(service.register(principal, actor, data).number)
+            except BaseException as e:
+                errors.append(e)
 
-        threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        DynamoDBBackend.transact_write_items = original
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     assert errors == []
     assert sorted(numbers) == sorted(f"(2026)宁大人调字第{i}号" for i in range(1, 13))
     counter = boto3.client("dynamodb").get_item(
