@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from chalicelib.core.api import ApiBlueprint, Reply, RequestContext
 from chalicelib.grid.schemas import PageQuery
 from chalicelib.mediation.schemas import (
+    AgreementDocumentQuery,
     AgreementIn,
     CaseDetailsOut,
     CaseIn,
@@ -19,6 +22,7 @@ from chalicelib.mediation.schemas import (
     FollowUpIn,
     JudicialIn,
     MediatorIn,
+    RegisterQuery,
     RevealIn,
     SessionIn,
     StatsOut,
@@ -33,6 +37,7 @@ from chalicelib.mediation.service import MediationService, default_service
 
 api = ApiBlueprint(__name__, tag="mediation")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HTML = "text/html"
 
 
 def _svc() -> MediationService:
@@ -304,4 +309,40 @@ def unit_stats(ctx: RequestContext) -> StatsOut:
     return _svc().stats(ctx.user, ctx.path["code"], q.start, q.end)
 
 
-__all__ = ["XLSX", "Reply", "api"]
+def _download(data: bytes, filename: str, label: str) -> Reply:
+    """An attachment: an ASCII file name, and the Chinese one percent-encoded (RFC 6266) for browsers."""
+    disposition = f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(label)}"
+    return Reply(data, 200, {"Content-Disposition": disposition})
+
+
+@api.route(
+    "/v1/units/{code}/mediation-register",
+    "GET",
+    permission="mediation:read",
+    query=RegisterQuery,
+    content_type=XLSX,
+    summary="导出调解登记台账（当事人姓名脱敏）/ Export the mediation register to Excel (names masked)",
+)
+def export_register(ctx: RequestContext) -> Reply:
+    from chalicelib.mediation.documents import Documents  # noqa: PLC0415 - openpyxl only for exports
+
+    q: RegisterQuery = ctx.query
+    code = ctx.path["code"]
+    data = Documents(service=_svc()).register(ctx.user, code, q.year)
+    return _download(data, f"mediation-{code}.xlsx", f"调解登记台账-{code}.xlsx")
+
+
+@api.route(
+    "/v1/mediation-cases/{id}/agreement/document",
+    "GET",
+    permission="mediation:read",
+    query=AgreementDocumentQuery,
+    content_type=HTML,
+    summary="打印人民调解协议书（A4，须说明用途，记入审计）/ The agreement as a printable A4 page (audited)",
+)
+def agreement_document(ctx: RequestContext) -> Reply:
+    from chalicelib.mediation.documents import Documents  # noqa: PLC0415 - see export_register
+
+    q: AgreementDocumentQuery = ctx.query
+    page = Documents(service=_svc()).agreement(ctx.user, ctx.actor, ctx.path["id"], q.purpose, q.version)
+    return Reply(page)

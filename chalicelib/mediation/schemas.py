@@ -236,6 +236,15 @@ class RevealIn(Strict):
     purpose: RevealPurpose
 
 
+class AgreementDocumentQuery(Strict):
+    purpose: RevealPurpose = Field(description="用途（记入审计）/ purpose, audited")
+    version: int | None = Field(None, ge=1, description="协议版本（默认最新）/ version, the latest by default")
+
+
+class RegisterQuery(Strict):
+    year: int | None = Field(None, ge=2000, le=2100, description="登记年度 / year registered")
+
+
 # -- teams ------------------------------------------------------------------------------------------------
 class TeamIn(Strict):
     unit: str = Field(pattern=CODE)

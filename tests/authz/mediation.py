@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.localstack.seed import DemoAccount
 from chalicelib.mediation.service import today
-from tests.authz.common import OTHER_LEAF, OTHER_UNIT, OWN_LEAF, Case, Req, admin_post, own_unit
+from tests.authz.common import DOWNLOAD, OTHER_LEAF, OTHER_UNIT, OWN_LEAF, Case, Req, admin_post, own_unit
 from tests.support import ApiClient
 
 TOWN_OF = {OWN_LEAF: "430182-DCQ", OTHER_LEAF: "430182-ZF"}
@@ -123,6 +123,23 @@ def _case_route(action: str, body: Any, status: str = "registered") -> Case:
 
 
 STATS = "?from=2026-01&to=2026-12"
+HTML = {"Accept": "text/html"}
+
+
+def agreed_case(api: ApiClient, a: DemoAccount, leaf: str) -> str:
+    key = f"agreed:{leaf}"
+    cache = _cache(api)
+    if not a.principal().has("mediation:read"):
+        return "0" * 32
+    if key not in cache:
+        cache[key] = case_in(api, leaf, "agreement_reached")
+    return cache[key]
+
+
+def document(api: ApiClient, a: DemoAccount, leaf: str) -> Req:
+    path = f"/v1/mediation-cases/{agreed_case(api, a, leaf)}/agreement/document?purpose=judicial_confirmation"
+    return Req("GET", path, headers=HTML)
+
 
 CASES: dict[str, Case] = {
     "POST /v1/mediation-teams": Case(
@@ -186,6 +203,14 @@ CASES: dict[str, Case] = {
     "GET /v1/units/{code}/mediation-cases": Case(
         own=lambda api, a, n: Req("GET", f"/v1/units/{own_unit(a)}/mediation-cases"),
         other=lambda api, a, n: Req("GET", f"/v1/units/{OTHER_UNIT}/mediation-cases"),
+    ),
+    "GET /v1/units/{code}/mediation-register": Case(
+        own=lambda api, a, n: Req("GET", f"/v1/units/{own_unit(a)}/mediation-register", headers=DOWNLOAD),
+        other=lambda api, a, n: Req("GET", f"/v1/units/{OTHER_UNIT}/mediation-register", headers=DOWNLOAD),
+    ),
+    "GET /v1/mediation-cases/{id}/agreement/document": Case(
+        own=lambda api, a, n: document(api, a, OWN_LEAF),
+        other=lambda api, a, n: document(api, a, OTHER_LEAF),
     ),
     "GET /v1/units/{code}/mediation-stats": Case(
         own=lambda api, a, n: Req("GET", f"/v1/units/{own_unit(a)}/mediation-stats{STATS}"),

@@ -3,6 +3,7 @@ followed up and closed; the figures of the three-level filter; sealed details; t
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from typing import Any
@@ -458,3 +459,33 @@ def test_teams_are_seen_from_below_and_changed_only_from_their_unit(api: ApiClie
     assert [t["id"] for t in listed] == [team]
     panel = {"unit": VILLAGE, "name": "新时代文明裁判团", "kind": "civility_panel", "number_prefix": "宁大文调"}
     assert api.post("/v1/mediation-teams", user="qs-village", body=panel).status == 422
+
+
+def test_the_register_exports_masked_and_the_agreement_prints_on_a4_with_an_audit(api: ApiClient) -> None:
+    from openpyxl import load_workbook  # noqa: PLC0415
+
+    cid = register(api, committee(api), user="qs-village", level="village")["id"]
+    _to_agreement(api, cid)
+    xlsx = api.get(
+        f"/v1/units/{VILLAGE}/mediation-register?year=2026", user="qs-village",
+        headers={"Accept": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    )  # fmt: skip
+    assert xlsx.status == 200 and "attachment" in xlsx.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(xlsx.body)).active
+    assert sheet is not None
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][0] == "案号" and rows[1][0] == "(2026)宁大人调字第1号"
+    assert rows[1][3] == "房屋宅基地" and rows[1][4] == "说闲话、宅基地边界" and rows[1][8] == "胡*、周**"
+    assert "胡明" not in json.dumps(rows, ensure_ascii=False, default=str)
+    page = api.get(f"/v1/mediation-cases/{cid}/agreement/document?purpose=judicial_confirmation",
+                   user="qs-village", headers={"Accept": "text/html"})  # fmt: skip
+    assert page.status == 200 and page.headers["content-type"].startswith("text/html")
+    text = page.body.decode()
+    assert "人民调解协议书" in text and "(2026)宁大人调字第1号" in text and "size: A4" in text
+    assert "胡明拆除越界的柴棚" in text and "430182********0014" in text and APPLICANT_ID not in text
+    audit = ok(api.get(f"/v1/audit?entity_type=mediation_case&entity_id={cid}", user="auditor"))["items"]
+    assert audit[-1]["action"] == "mediation_case.print_agreement:judicial_confirmation"
+    no_purpose = api.get(
+        f"/v1/mediation-cases/{cid}/agreement/document", user="qs-village", headers={"Accept": "text/html"}
+    )
+    assert no_purpose.status == 422
