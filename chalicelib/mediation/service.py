@@ -840,8 +840,8 @@ class MediationService:
         if status is not None:
             both(MediationCaseModel.status == status)
         if overdue is not None:
-            due = MediationCaseModel.due_on < today().isoformat()
-            both(due if overdue else ~due)
+            late = MediationCaseModel.due_on < today().isoformat()
+            both(late if overdue else MediationCaseModel.open_root.does_not_exist() | ~late)
         if mediator is not None:
             both(MediationCaseModel.mediator_ids.contains(mediator))
         if party is not None:

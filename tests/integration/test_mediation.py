@@ -295,6 +295,8 @@ def test_overdue_cases_are_flagged_to_the_unit_above_until_both_sides_extend(api
     assert extended["overdue"] is False and extended["due_on"] == "2026-12-31"
     assert extended["extensions"][0]["previous_due"] == "2026-02-04"
     assert ok(api.get(f"/v1/units/{VILLAGE}/mediation-cases?overdue=true", user="qs-village"))["items"] == []
+    on_time = ok(api.get(f"/v1/units/{VILLAGE}/mediation-cases?overdue=false", user="qs-village"))["items"]
+    assert [i["id"] for i in on_time] == [cid]
 
 
 def test_a_case_goes_up_group_village_town_and_the_town_closes_it(api: ApiClient) -> None:
@@ -338,6 +340,7 @@ def test_the_parties_withdraw_a_case(api: ApiClient) -> None:
     assert again.status == 409
     assert ok(api.get(f"/v1/units/{VILLAGE}/mediation-cases?status=withdrawn", user="qs-village"))["items"]
     assert ok(api.get(f"/v1/units/{VILLAGE}/mediation-cases?status=closed", user="qs-village"))["items"] == []
+    assert ok(api.get(f"/v1/units/{VILLAGE}/mediation-cases?overdue=false", user="qs-village"))["items"]  # ended
 
 
 def test_registration_checks_scope_catalogues_and_committee(api: ApiClient) -> None:
