@@ -17,6 +17,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "chalicelib.cards.routes",
     "chalicelib.community.routes",
     "chalicelib.showings.routes",
+    "chalicelib.mediation.routes",
 )
 
 # Modules holding tables that no route module imports yet.

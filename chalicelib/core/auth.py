@@ -56,6 +56,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "service:confirm": frozenset(
         {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
     ),
+    # 人民调解: the case's unit chain mediates; auditors read (and may reveal details, audited)
+    "mediation:read": frozenset({"group_head", "area_head", "village_cadre", "town_cadre", "city_admin", "auditor"}),
+    "mediation:write": frozenset({"group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}),
     "appointments:write": frozenset({"village_cadre", "town_cadre", "city_admin"}),
     "imports:write": frozenset({"village_cadre", "town_cadre", "city_admin"}),
     "catalogue:write": frozenset({"city_admin"}),

@@ -61,6 +61,44 @@ DEFAULT_CATALOGUES: dict[str, list[tuple[str, str, str]]] = {
         ("civility", "文明新风岗", "Civility and new customs"),
         ("volunteer_service", "志愿服务岗", "Volunteer service"),
     ],
+    # 人民调解 dispute categories (the 14 of the county's register)
+    "mediation_category": [
+        ("marriage_family", "婚姻家庭继承", "Marriage, family and inheritance"),
+        ("neighbour", "邻里", "Neighbours"),
+        ("housing_homestead", "房屋宅基地", "Housing and homestead"),
+        ("compensation", "赔偿", "Compensation"),
+        ("contract", "合同", "Contract"),
+        ("forest_land_contract", "山林土地承包", "Forest and land contracting"),
+        ("expropriation", "征地拆迁", "Land expropriation and demolition"),
+        ("labour", "劳动争议", "Labour dispute"),
+        ("village_affairs", "村务管理", "Village affairs"),
+        ("environment", "环境保护", "Environmental protection"),
+        ("traffic", "交通事故", "Traffic accident"),
+        ("medical", "医患", "Doctor and patient"),
+        ("property_management", "物业", "Property management"),
+        ("other", "其他", "Other"),
+    ],
+    # what started a dispute (a case has up to three)
+    "mediation_cause": [
+        ("gossip", "说闲话", "Gossip"),
+        ("homestead_boundary", "宅基地边界", "Homestead boundary"),
+        ("elder_support", "赡养", "Support of elderly parents"),
+        ("inheritance", "遗产分配", "Sharing an inheritance"),
+        ("water_drainage", "排水用水", "Water and drainage"),
+        ("livestock", "家禽家畜", "Poultry and livestock"),
+        ("debt", "借款欠款", "Loans and debts"),
+        ("noise", "噪音", "Noise"),
+        ("wages", "拖欠工资", "Unpaid wages"),
+        ("road_access", "道路通行", "Right of way"),
+        ("spouse_conflict", "夫妻矛盾", "Conflict between spouses"),
+    ],
+    # kinds of mediator team: a committee (调委会) numbers cases; panels of residents mediate
+    "mediation_team_kind": [
+        ("committee", "人民调解委员会", "People's mediation committee"),
+        ("elders_panel", "银龄裁判团", "Elders' panel (银龄裁判团)"),
+        ("civility_panel", "新时代文明裁判团", "New-era civility panel"),
+        ("other", "其他调解组织", "Other mediation team"),
+    ],
 }
 
 

@@ -43,7 +43,7 @@ def test_department_scope_never_sees_grid_units() -> None:
 def test_every_permission_names_only_known_roles() -> None:
     for roles in PERMISSIONS.values():
         assert roles <= set(ROLES)
-    assert permissions_of("auditor") == ["audit:read"]
+    assert permissions_of("auditor") == ["audit:read", "mediation:read"]  # auditors read mediation cases too
     assert "units:write" not in permissions_of("area_head")
 
 
