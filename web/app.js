@@ -411,7 +411,8 @@ async function mapPage(code) {
     };
     chart.setOption({
       animation: false,
-      tooltip: { formatter: (p) => `${p.name}<br>${tr("map.households")} ${p.data.value}<br>${tag ? label(tag) : tr("map.tagged")} ${p.data.tagged}` },
+      // drawn on the canvas: ECharts' HTML tooltip uses inline style attributes, which the page's CSP refuses
+      tooltip: { renderMode: "richText", formatter: (p) => `${p.name}\n${tr("map.households")} ${p.data.value}\n${tag ? label(tag) : tr("map.tagged")} ${p.data.tagged}` },
       series: [{
         type: "treemap", roam: false, left: 0, right: 0, top: 0, bottom: 0, nodeClick: false, breadcrumb: { show: false },
         label: { show: true, formatter: (p) => `${p.name}\n${p.data.tagged}/${p.data.value}`, fontSize: 14 },
@@ -470,11 +471,14 @@ async function printCards(code, name) {
 }
 
 function fillPrintWindow(win, html, title) {
-  const parsed = new DOMParser().parseFromString(html, "text/html");
+  // the <style> blocks are taken out before parsing (a parsed inline style would meet the CSP) and adopted
+  const styles = [];
+  const body = html.replace(/<style[^>]*>([\s\S]*?)<\/style>/gi, (m, css) => { styles.push(css); return ""; });
+  const parsed = new DOMParser().parseFromString(body, "text/html");
   const doc = win.document;
   doc.documentElement.lang = parsed.documentElement.lang || "zh-CN";
   doc.title = parsed.title || title;
-  const css = [...parsed.querySelectorAll("style")].map((s) => s.textContent).join("\n");
+  const css = styles.join("\n");
   const sheet = new win.CSSStyleSheet();
   sheet.replaceSync(css);
   doc.adoptedStyleSheets = [sheet];
@@ -629,16 +633,24 @@ async function opPage(opId, params) {
   const bodyKeys = Object.keys(op.body?.properties || {});
   const values = Object.fromEntries(Object.entries(params).filter(([k]) => bodyKeys.includes(k)));
   const c = { ...ctx(), choices: await choicesFor(op, params.unit) };
-  const form = renderOperationForm({ op, ctx: c, outbox, pathParams, initial, values, label: title,
+  const formCard = card(null);
+  const build = () => renderOperationForm({ op, ctx: c, outbox, pathParams, initial, values, label: title,
     onDone: (answer) => {
       toast(tr("form.created"));
-      result.replaceChildren(card(tr("result.heading"), el("p", { class: "good", text: tr("form.created") }), answer ? renderValue(answer, op.response) : null, resultLink(answer)));
-      form.reset();
+      result.replaceChildren(card(tr("result.heading"), el("p", { class: "good", text: tr("form.created") }),
+        answer ? renderValue(answer, op.response, op.body) : null, resultLink(answer)));
+      formCard.replaceChildren(build()); // a fresh form for the next one; the draft is gone
       result.scrollIntoView?.({ block: "start" });
     },
-    onQueued: () => renderNetbar(),
+    onQueued: () => {
+      renderNetbar();
+      formCard.replaceChildren(build());
+      result.replaceChildren(el("p", { class: "form-summary is-info", text: tr("form.queued") }),
+        el("p", {}, linkButton("#/outbox", tr("outbox.badge", { n: outbox.items().length }))));
+    },
     onReset: () => route() });
-  page(title, card(null, form), result);
+  formCard.append(build());
+  page(title, formCard, result);
 }
 
 function resultLink(answer) {
@@ -699,24 +711,34 @@ async function opViewPage(op, title, params, pathParams, result) {
   if (op.pathParams.every((n) => params[n]) && (!op.responseType || op.responseType === "application/json")) run({ ...params, ...pathParams });
 }
 
-/** Any JSON answer, shown with the labels of its schema: objects as definition lists, lists of records as tables. */
-function renderValue(value, schema = {}) {
+/**
+ * Any JSON answer, shown with the labels of its schema (or, where the answer's schema has no description, of
+ * the request's schema `hint`): objects as definition lists, lists of records as tables.
+ */
+function renderValue(value, schema = {}, hint = {}) {
   const c = ctx();
+  const propOf = (s, h, k) => {
+    const a = s?.properties?.[k] || {};
+    const b = h?.properties?.[k] || {};
+    return a.description || !b.description ? { ...b, ...a } : { ...a, ...b };
+  };
+  const show = (v, prop) => (typeof v === "string" && prop?.enum?.includes(v) ? enumLabel(c, v) : scalar(v));
   if (value === null || value === undefined) return el("span", { text: "—" });
   if (Array.isArray(value)) {
     const items = schema?.items || {};
     if (value.length && value.every((v) => v && typeof v === "object" && !Array.isArray(v))) {
       const keys = Object.keys(items.properties || value[0]).filter((k) => value.some((v) => v[k] !== null && typeof v[k] !== "object"));
-      if (!keys.length) return el("ul", {}, ...value.map((v) => el("li", {}, renderValue(v, items))));
-      return table(keys.map((k) => ({ label: fieldLabel(c, k, items.properties?.[k] || {}), value: (r) => scalar(r[k]) })), value);
+      if (!keys.length) return el("ul", {}, ...value.map((v) => el("li", {}, renderValue(v, items, hint?.items))));
+      return table(keys.map((k) => ({ label: fieldLabel(c, k, propOf(items, hint?.items, k)), value: (r) => show(r[k], propOf(items, hint?.items, k)) })), value);
     }
     return el("span", { text: value.map(scalar).join("、") || "—" });
   }
   if (typeof value === "object") {
-    const props = schema?.properties || {};
-    return el("dl", { class: "record-dl" }, ...Object.entries(value).flatMap(([k, v]) => [
-      el("dt", { text: fieldLabel(c, k, props[k] || {}) }),
-      el("dd", {}, v !== null && typeof v === "object" ? renderValue(v, props[k] || {}) : scalar(v))]));
+    return el("dl", { class: "record-dl" }, ...Object.entries(value).flatMap(([k, v]) => {
+      const prop = propOf(schema, hint, k);
+      return [el("dt", { text: fieldLabel(c, k, prop) }),
+        el("dd", {}, v !== null && typeof v === "object" ? renderValue(v, prop, hint?.properties?.[k]) : show(v, prop))];
+    }));
   }
   return el("span", { text: scalar(value) });
 }
@@ -753,7 +775,7 @@ function renderChrome() {
   document.querySelectorAll("[data-i18n]").forEach((node) => { node.textContent = tr(node.dataset.i18n); });
   const toggle = $("lang-toggle");
   toggle.textContent = tr("lang.toggle");
-  toggle.setAttribute("aria-label", tr("lang.toggleLabel"));
+  toggle.title = tr("lang.toggleLabel");
   toggle.lang = state.lang === "en" ? "zh-CN" : "en";
   const nav = $("nav");
   nav.setAttribute("aria-label", tr("nav.label"));

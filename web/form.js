@@ -345,10 +345,13 @@ export function renderOperationForm(opts) {
 
 function showSummary(box, head, rest, ctx, kind = "error") {
   box.hidden = false;
-  box.className = `form-summary ${kind}`;
+  box.className = `form-summary is-${kind}`;
   box.replaceChildren(el("p", { text: head }),
-    rest.length ? el("ul", {}, ...rest.map((e) => el("li", { text: `${e.path.replace(/^body\./, "")}: ${e.message}` }))) : null);
-  if (kind === "error" && !box.closest("form")?.querySelector("[aria-invalid]")) box.setAttribute("tabindex", "-1");
+    ...(rest.length ? [el("ul", {}, ...rest.map((e) => el("li", { text: `${e.path.replace(/^body\./, "")}: ${e.message}` })))] : []));
+  if (!box.closest("form")?.querySelector("[aria-invalid]")) {
+    box.tabIndex = -1;
+    box.focus();
+  }
 }
 
 /** The subset of a record that the schema accepts (to prefill an edit form). */
