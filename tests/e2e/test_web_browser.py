@@ -29,7 +29,7 @@ def _node() -> str:
 
 
 def _run(node: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - fixed arguments
+    return subprocess.run(
         [node, "--test", "--test-concurrency=1", "--test-reporter=spec", *args],
         cwd=WEB,
         env={**os.environ, **(env or {})},
@@ -61,3 +61,25 @@ def test_frontend_in_chromium(stack: StackProcess) -> None:
     assert done.returncode == 0, done.stdout[-8000:] + done.stderr[-3000:] + stack.output()[-2000:]
     assert "ℹ fail 0" in done.stdout and "ℹ skipped 0" in done.stdout, done.stdout[-3000:]
     assert (ARTIFACTS / "02-home.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/package.json",
+        "/package-lock.json",
+        "/tests/browser.test.mjs",
+        "/node_modules/playwright-core/package.json",
+        "/node_modules/echarts/package.json",
+        "/node_modules/echarts/dist/../../playwright-core/index.js",
+    ],
+)
+def test_only_the_pages_vendor_files_are_served(stack: StackProcess, path: str) -> None:
+    assert stack.get(path).status_code == 404
+
+
+def test_echarts_is_served_as_a_module(stack: StackProcess) -> None:
+    answer = stack.get("/node_modules/echarts/dist/echarts.esm.min.js")
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("application/javascript")
+    assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
