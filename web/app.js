@@ -17,11 +17,15 @@ const state = {
   tags: null, // household_tag catalogue: code -> {name_zh, name_en}
 };
 const tr = (key, vars) => t(state.lang, key, vars);
-const ctx = () => ({ lang: state.lang, tr, has, choices: {} });
+const ctx = () => ({ lang: state.lang, tr, has, choices: {}, owner: state.me?.sub });
 const L = (text) => pickLang(text, state.lang);
 
 // -- the outbox ------------------------------------------------------------------------------------------
-const outbox = new Outbox(localStorage, (item) => api(item.url, { method: item.method, body: item.body, headers: item.headers }));
+// an item is sent only with the token of the user who queued it (a shared phone changes hands)
+const outbox = new Outbox(localStorage, async (item) => {
+  if (item.owner && item.owner !== state.me?.sub) throw new ApiError(401, null);
+  return api(item.url, { method: item.method, body: item.body, headers: item.headers });
+});
 
 async function flushOutbox() {
   if (!navigator.onLine || !token() || !outbox.pending().length) return;
@@ -286,6 +290,7 @@ function unitSummary(unit) {
 
 async function unitPage(code) {
   page(tr("grid.heading"), loading());
+  await loadDoc();
   const [unit, children] = await Promise.all([api(`/v1/units/${code}`), api(`/v1/units/${code}/children?limit=200`), tagNames()]);
   const head = unit.head;
   const actions = el("div", { class: "quick" });
@@ -294,6 +299,7 @@ async function unitPage(code) {
   if (can("households:read") && unit.counts.children) actions.append(linkButton(`#/units/${code}/map`, tr("grid.viewMap")));
   actions.append(linkButton(`#/units/${code}/heads`, tr("grid.viewHeads")));
   if (can("members:read")) actions.append(linkButton(`#/units/${code}/members`, tr("grid.viewMembers")));
+  if (can("households:read") && state.ops.has("export_unit")) actions.append(linkButton(`#/op/export_unit?code=${code}`, tr("grid.export")));
   if (can("households:read") && isLeafish) actions.append(el("button", { type: "button", class: "secondary", text: tr("grid.printCards"), onclick: () => printCards(code, unit.name) }));
   if (can("households:write") && unit.level === "neighbourhood") actions.append(linkButton(`#/op/create_household?unit=${code}`, tr("grid.addHousehold"), "button primary"));
   if (can("units:write") && unit.level !== "neighbourhood") actions.append(linkButton(`#/op/create_unit?parent=${code}`, tr("grid.addChild")));
@@ -588,7 +594,7 @@ async function memberPage(id) {
     const upd = state.ops.get("update_member");
     sections.push(el("details", { class: "card" }, el("summary", { text: tr("member.edit") }),
       renderOperationForm({ op: upd, ctx: c, outbox, pathParams: { id }, initial: m, label: `${L(upd.summary)} · ${m.name}`,
-        onDone: () => { toast(tr("form.saved")); route(); } })));
+        onDone: () => { toast(tr("form.saved")); route(); }, onReset: () => route() })));
     const st = state.ops.get("change_member_status");
     sections.push(el("details", { class: "card" }, el("summary", { text: tr("member.status") }),
       renderOperationForm({ op: st, ctx: { ...c, choices: await choicesFor(st, m.unit.split("-").slice(0, -1).join("-") || m.unit) }, outbox, pathParams: { id }, label: `${L(st.summary)} · ${m.name}`,
@@ -612,7 +618,7 @@ async function opsPage() {
   page(tr("ops.heading"), el("p", { class: "note", text: tr("ops.intro") }),
     ...[...groups].map(([tag, ops]) => card(has(`tag.${tag}`) ? tr(`tag.${tag}`) : tag,
       el("ul", { class: "ops" }, ...ops.map((op) => el("li", {}, el("a", { href: `#/op/${op.id}`, class: "op-link" },
-        el("span", { class: `method m-${op.method.toLowerCase()}`, text: op.method === "GET" ? tr("ops.view") : tr("ops.form") }),
+        el("span", { class: `method m-${op.method.toLowerCase()}`, text: tr(op.method === "GET" ? "ops.view" : op.method === "DELETE" ? "ops.delete" : "ops.form") }),
         el("span", { text: L(op.summary) }))))))));
 }
 
@@ -635,6 +641,7 @@ async function opPage(opId, params) {
   const c = { ...ctx(), choices: await choicesFor(op, params.unit) };
   const formCard = card(null);
   const build = () => renderOperationForm({ op, ctx: c, outbox, pathParams, initial, values, label: title,
+    submitLabel: op.method === "DELETE" ? tr("ops.delete") : undefined,
     onDone: (answer) => {
       toast(tr("form.created"));
       result.replaceChildren(card(tr("result.heading"), el("p", { class: "good", text: tr("form.created") }),

@@ -313,7 +313,7 @@ export function renderOperationForm(opts) {
     }
     if (op.headers.includes("If-Match") && opts.initial?.version !== undefined) headers["If-Match"] = `"${opts.initial.version}"`;
     const url = fillPath(op.path, pp) + (opts.query ? `?${new URLSearchParams(opts.query)}` : "");
-    const request = { method: op.method, url, body: op.body ? body : undefined, headers, label: opts.label || pickLang(op.summary, ctx.lang), op: op.id, params: pp, draftKey };
+    const request = { method: op.method, url, body: op.body ? body : undefined, headers, label: opts.label || pickLang(op.summary, ctx.lang), op: op.id, params: pp, draftKey, owner: ctx.owner };
     const queue = () => {
       outbox.add(request);
       localStorage.removeItem(draftKey);

@@ -241,7 +241,12 @@ describe("the web frontend in Chromium", { skip: !BASE && "BASE_URL not set (run
 
   test("a village cadre sees the village's map of its 片; a department sees no grid", async () => {
     await signIn("qs-village");
+    await page.waitForSelector("dl.stats");
+    await shot("15-village-home");
+    await go(`/units/${VILLAGE}`, "ul.units li a");
+    assert.match(await page.textContent("ul.units"), /第一片/);
     await go(`/units/${VILLAGE}/map`, "#map-chart canvas");
+    await shot("16-village-map");
     assert.match(await page.textContent("table"), /第一片/);
     await signIn("water-bureau");
     assert.equal(await page.locator("nav a:has-text('网格')").count(), 0);
