@@ -187,8 +187,8 @@ describe("the web frontend in Chromium", { skip: !BASE && "BASE_URL not set (run
     await page.fill("#f-body-phone", "13807310024");
     await page.fill("#f-body-branch", "鹊山村党支部");
     await page.selectOption("#f-body-status", "probationary");
-    await page.fill("#f-body-join_date", "2026-01-10");
-    await page.fill("#f-body-probation_end", "2027-01-10");
+    await page.fill("#f-body-join_date", "2025-10-01");
+    await page.fill("#f-body-probation_end", "2026-10-01");
     await page.selectOption("#f-body-household", { index: 2 });
     await context.setOffline(true);
     t.after(() => context.setOffline(false));
@@ -242,6 +242,9 @@ describe("the web frontend in Chromium", { skip: !BASE && "BASE_URL not set (run
   test("a village cadre sees the village's map of its 片; a department sees no grid", async () => {
     await signIn("qs-village");
     await page.waitForSelector("dl.stats");
+    // the probationary member registered offline above: probation over, so an overdue item leads the inbox
+    await page.waitForSelector("ul.inbox li.bad:has-text('陈晓红')");
+    assert.match(await page.textContent("ul.inbox li >> nth=0"), /已逾期.*陈晓红.*待转正/);
     await shot("15-village-home");
     await go(`/units/${VILLAGE}`, "ul.units li a");
     assert.match(await page.textContent("ul.units"), /第一片/);
