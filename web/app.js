@@ -172,7 +172,7 @@ async function signInPage() {
       await loadMe();
       renderChrome();
       flushOutbox();
-      if (location.hash === "#/" || !location.hash) route(); else location.hash = "#/";
+      route(); // the page that was asked for (a deep link survives the sign-in)
     } catch (err) {
       showError(err);
       button.disabled = false;
