@@ -3,15 +3,29 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+WEB_STAMP := web/node_modules/.installed
+CHROMIUM  := /usr/bin/chromium
 
-.PHONY: run test lint typecheck unit integration e2e bench seed-county clean
+.PHONY: run test lint typecheck unit integration e2e bench seed-county clean web-setup
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-run: $(STAMP) ## start the whole service on http://127.0.0.1:8000 (Ctrl-C stops it)
+# The frontend's npm packages (echarts; playwright-core and axe-core for the browser tests) from the lockfile,
+# and Debian's Chromium for those tests; node/npm and chromium are installed with apt-get only when missing.
+$(WEB_STAMP): web/package.json web/package-lock.json
+	command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_STAMP)
+
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk
+
+web-setup: $(WEB_STAMP) $(CHROMIUM)
+
+run: $(STAMP) $(WEB_STAMP) ## start the whole service on http://127.0.0.1:8000 (Ctrl-C stops it)
 	exec $(PY) -m chalicelib.localstack
 
 lint: $(STAMP)
@@ -21,7 +35,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy .
 
-test: lint typecheck ## ruff, mypy strict and every test tier (unit, integration, e2e)
+test: lint typecheck web-setup ## ruff, mypy strict and every test tier (unit, integration, e2e)
 	$(PY) -m pytest -q -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
@@ -31,7 +45,7 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(PY) -m pytest -q tests/integration
 
-e2e: $(STAMP)
+e2e: $(STAMP) web-setup
 	$(PY) -m pytest -q tests/e2e
 
 seed-county: $(STAMP) ## load the synthetic county (29 towns ... 420,000 households) into .local/ (stop `make run` first)
@@ -41,4 +55,4 @@ bench: $(STAMP) ## benchmarks: prints a table of figures against their targets
 	$(PY) -m tests.bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache web/node_modules test-artifacts

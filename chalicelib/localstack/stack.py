@@ -33,6 +33,8 @@ from chalicelib.localstack.state import create_state_machines, load_tables, save
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 API_PREFIXES = ("/v1/", "/health", "/openapi.json", "/open311/")
+# web/node_modules holds the frontend's npm packages (`npm ci` in web/); only what pages load is served
+WEB_VENDOR = ("node_modules/echarts/dist/",)
 STATIC_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -263,6 +265,9 @@ def _make_handler(stack: LocalStack, gateway: Any) -> type[BaseHTTPRequestHandle
             rel = "index.html" if path in ("", "/") else path.lstrip("/")
             target = (stack.web_dir / rel).resolve()
             if not target.is_relative_to(stack.web_dir.resolve()) or not target.is_file():
+                return self._json(404, _not_found())
+            inside = target.relative_to(stack.web_dir.resolve()).as_posix()
+            if inside.startswith(("node_modules/", "tests/", "package")) and not inside.startswith(WEB_VENDOR):
                 return self._json(404, _not_found())
             ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
             if ctype == "text/javascript":

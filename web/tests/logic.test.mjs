@@ -1,0 +1,123 @@
+// The frontend's pure logic under node: schema normalisation and checks, language picking, the outbox.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { fitWithin } from "../image.js";
+import { Outbox } from "../outbox.js";
+import { allowed, changed, fillPath, normalize, operations, pickLang, validate } from "../schema.js";
+
+const DOC = {
+  paths: {
+    "/v1/things/{code}": {
+      post: {
+        operationId: "make_thing",
+        summary: "登记 / Register",
+        tags: ["things"],
+        "x-permission": "things:write",
+        parameters: [
+          { name: "code", in: "path", required: true, schema: { type: "string" } },
+          { name: "Idempotency-Key", in: "header", schema: { type: "string" } },
+        ],
+        requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/ThingIn" } } } },
+        responses: { 201: { content: { "application/json": { schema: { $ref: "#/components/schemas/ThingIn" } } } } },
+      },
+    },
+  },
+  components: {
+    schemas: {
+      ThingIn: {
+        type: "object",
+        required: ["name", "size", "where"],
+        properties: {
+          name: { type: "string", minLength: 1, maxLength: 4, description: "名称 / name" },
+          size: { type: "integer", minimum: 1, maximum: 50 },
+          code: { type: "string", pattern: "^[A-Z0-9]{1,12}$" },
+          day: { anyOf: [{ type: "string", format: "date" }, { type: "null" }], default: null },
+          kind: { enum: ["a", "b"], type: "string" },
+          tags: { type: "array", items: { type: "string" }, maxItems: 2 },
+          where: { $ref: "#/components/schemas/Place" },
+          rows: { type: "array", items: { $ref: "#/components/schemas/Place" } },
+        },
+      },
+      Place: { type: "object", required: ["village"], properties: { village: { type: "string", minLength: 1 } } },
+    },
+  },
+};
+
+test("operations read path, header and body parts, with $ref and nullable resolved", () => {
+  const [op] = operations(DOC);
+  assert.equal(op.id, "make_thing");
+  assert.equal(op.method, "POST");
+  assert.deepEqual(op.pathParams, ["code"]);
+  assert.deepEqual(op.headers, ["Idempotency-Key"]);
+  assert.equal(op.status, 201);
+  assert.equal(op.body.properties.where.properties.village.minLength, 1);
+  assert.equal(op.body.properties.day.format, "date");
+  assert.equal(op.body.properties.day.nullable, true);
+  assert.equal(op.body.properties.rows.items.required[0], "village");
+  assert.equal(fillPath(op.path, { code: "A B" }), "/v1/things/A%20B");
+  assert.ok(allowed(op, { permissions: ["things:write"] }));
+  assert.ok(!allowed(op, { permissions: ["things:read"] }));
+});
+
+test("client checks mirror the schema, with the server's field paths", () => {
+  const schema = normalize(DOC, { $ref: "#/components/schemas/ThingIn" });
+  const ok = { name: "村", size: 3, where: { village: "鹊山" } };
+  assert.deepEqual(validate(schema, ok), []);
+  const paths = (v) => validate(schema, v).map((e) => `${e.path}:${e.key}`).sort();
+  assert.deepEqual(paths({ size: 0, where: {} }), ["body.name:check.required", "body.size:check.minimum", "body.where.village:check.required"]);
+  assert.deepEqual(paths({ ...ok, name: "五个汉字啊" }), ["body.name:check.maxLength"]);
+  assert.deepEqual(paths({ ...ok, code: "abc" }), ["body.code:check.pattern"]);
+  assert.deepEqual(paths({ ...ok, day: "2026-02-30" }), ["body.day:check.date"]);
+  assert.deepEqual(paths({ ...ok, day: null }), []);
+  assert.deepEqual(paths({ ...ok, kind: "c" }), ["body.kind:check.enum"]);
+  assert.deepEqual(paths({ ...ok, size: 2.5 }), ["body.size:check.type.integer"]);
+  assert.deepEqual(paths({ ...ok, tags: ["a", "b", "c"] }), ["body.tags:check.maxItems"]);
+  assert.deepEqual(paths({ ...ok, rows: [{ village: "x" }, {}] }), ["body.rows.1.village:check.required"]);
+});
+
+test("bilingual API text is split for the reader", () => {
+  assert.equal(pickLang("姓名 / name", "zh-CN"), "姓名");
+  assert.equal(pickLang("姓名 / name", "en"), "name");
+  assert.equal(pickLang("党员身份登记（一人一档）/ Register a party member", "en"), "Register a party member");
+  assert.equal(pickLang("只有中文", "en"), "只有中文");
+});
+
+test("a PATCH sends only what changed", () => {
+  assert.deepEqual(changed({ name: "a", phone: "1" }, { name: "a", phone: "2", branch: null }), { phone: "2" });
+});
+
+test("photos are scaled to fit, never enlarged", () => {
+  assert.deepEqual(fitWithin(4000, 3000, 1600), { width: 1600, height: 1200 });
+  assert.deepEqual(fitWithin(3000, 4000, 1600), { width: 1200, height: 1600 });
+  assert.deepEqual(fitWithin(800, 600, 1600), { width: 800, height: 600 });
+});
+
+class Storage {
+  constructor() { this.m = new Map(); }
+  getItem(k) { return this.m.has(k) ? this.m.get(k) : null; }
+  setItem(k, v) { this.m.set(k, String(v)); }
+}
+
+test("the outbox keeps items offline, sends them in order with their keys, and keeps refused ones", async () => {
+  const sent = [];
+  let online = false;
+  const box = new Outbox(new Storage(), async (item) => {
+    if (!online) throw { status: 0 };
+    if (item.body.bad) throw { status: 422, body: { error: { code: "validation_failed", message: "错", fields: [] } } };
+    sent.push(item.headers["Idempotency-Key"]);
+    return { ok: true };
+  });
+  box.add({ method: "POST", url: "/v1/x", body: { n: 1 }, headers: { "Idempotency-Key": "k1" }, label: "one" });
+  box.add({ method: "POST", url: "/v1/x", body: { bad: true }, headers: { "Idempotency-Key": "k2" }, label: "two" });
+  box.add({ method: "POST", url: "/v1/x", body: { n: 3 }, headers: { "Idempotency-Key": "k3" }, label: "three" });
+  assert.equal((await box.flush()).sent.length, 0);
+  assert.equal(box.pending().length, 3);
+  online = true;
+  const { sent: done, failed } = await box.flush();
+  assert.deepEqual(sent, ["k1", "k3"]);
+  assert.equal(done.length, 2);
+  assert.equal(failed.length, 1);
+  assert.deepEqual(box.items().map((x) => [x.id, x.state]), [["k2", "failed"]]);
+  assert.equal(box.items()[0].error.code, "validation_failed");
+});
