@@ -3,13 +3,35 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# infra/ has its own virtualenv (CDK, Chalice's CDK construct, cfn-lint, cdk-nag) and npm tools (cdk CLI,
+# asl-validator): never in the shared .venv nor in the Lambda package
+INFRA_PY    := infra/.venv/bin/python
+INFRA_STAMP := infra/.venv/.installed
+INFRA_NPM   := infra/node_modules/.installed
 
-.PHONY: run test lint typecheck unit integration e2e bench seed-county clean
+.PHONY: run test lint typecheck unit integration e2e bench seed-county clean infra-venv infra-check infra-synth
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
+
+$(INFRA_STAMP): infra/requirements.txt requirements.txt
+	test -x $(INFRA_PY) || $(PYTHON) -m venv infra/.venv
+	$(INFRA_PY) -m pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	touch $(INFRA_STAMP)
+
+$(INFRA_NPM): infra/package.json infra/package-lock.json
+	cd infra && npm ci --no-audit --no-fund --loglevel=error
+	touch $(INFRA_NPM)
+
+infra-venv: $(INFRA_STAMP) $(INFRA_NPM) ## infra/.venv and infra/node_modules
+
+infra-check: $(STAMP) $(INFRA_STAMP) $(INFRA_NPM) ## synth prod (aws) and dev (aws-cn) offline; cfn-lint, cdk-nag, asl-validator, assertions
+	$(PY) -m pytest -q -p no:cacheprovider tests/infra
+
+infra-synth: $(INFRA_STAMP) ## every stack into infra/cdk.out (China stacks need -c cn.jwks_url=... see infra/README.md)
+	cd infra && .venv/bin/python app.py
 
 run: $(STAMP) ## start the whole service on http://127.0.0.1:8000 (Ctrl-C stops it)
 	exec $(PY) -m chalicelib.localstack
@@ -21,7 +43,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy .
 
-test: lint typecheck ## ruff, mypy strict and every test tier (unit, integration, e2e)
+test: lint typecheck $(INFRA_STAMP) $(INFRA_NPM) ## ruff, mypy strict and every test tier (unit, integration, e2e, infra)
 	$(PY) -m pytest -q -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
@@ -41,4 +63,4 @@ bench: $(STAMP) ## benchmarks: prints a table of figures against their targets
 	$(PY) -m tests.bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache infra/.venv infra/node_modules infra/cdk.out infra/chalice.out

@@ -18,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]  # the repository (app.py, chalicelib/) first, then stacks/
 
 import aws_cdk as cdk  # noqa: E402
+from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
 from stacks.service import ServiceStack  # noqa: E402
 from stacks.target import DEPLOYABLE_STAGES, Target  # noqa: E402
@@ -39,6 +40,7 @@ CONTEXT_KEYS = (
     "agencies",
     "alarm_email",
     "web_domain",
+    "web_certificate",
     "jwks_url",
     "jwt_issuer",
     "jwt_audience",
@@ -67,6 +69,9 @@ def main() -> None:
             target = Target.build(stage, china=china, context=context)
             os.environ["TABLE_PREFIX"] = target.table_prefix
             ServiceStack(app, target, workflow_dir=workflow_dir, web_dir=web_dir)
+    # cdk-nag's AwsSolutions pack: its findings are errors in the cloud assembly unless suppressed with a
+    # reason in the stack (`Validations.of(construct).acknowledge`); tests/infra fails on any unsuppressed one
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     app.synth()
 
 

@@ -34,6 +34,7 @@ class Target:
     agencies: tuple[str, ...] = ("hotline-12345",)
     alarm_email: str | None = None
     web_domain: str | None = None  # China: CloudFront needs an ICP-registered custom domain
+    web_certificate: str | None = None  # ACM certificate ARN (us-east-1); China: IAM server certificate id
     log_retention_days: int = 365
     archive_retention_days: int = 3650
 
@@ -83,6 +84,7 @@ class Target:
             agencies=tuple(a for a in str(agencies).split(",") if a),
             alarm_email=ctx("alarm_email"),
             web_domain=ctx("web_domain"),
+            web_certificate=ctx("web_certificate"),
             log_retention_days=int(ctx("log_retention_days", 365)),
             archive_retention_days=int(ctx("archive_retention_days", 3650 if stage == "prod" else 365)),
         )
