@@ -19,7 +19,6 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]  # the repository (app.py, chalicel
 
 import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
-
 from stacks.service import ServiceStack  # noqa: E402
 from stacks.target import DEPLOYABLE_STAGES, Target  # noqa: E402
 

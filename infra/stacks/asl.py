@@ -62,6 +62,22 @@ def _static(name: str, state: dict[str, Any], key: str) -> str:
     raise UnsupportedDefinition(f"state {name}: no {key}")
 
 
+def _integration(name: str, resource: str) -> tuple[str, str]:
+    """(service, API action) of a service-integration ARN: `dynamodb:putItem`, `aws-sdk:dynamodb:query`..."""
+    match = _SERVICE_ARN.match(resource)
+    if not match:
+        raise UnsupportedDefinition(f"state {name}: resource {resource!r} is not a service integration")
+    rest = match.group("rest")
+    for suffix in _PATTERNS:
+        rest = rest.removesuffix(suffix)
+    parts = rest.split(":")
+    if parts[0] == "aws-sdk" and len(parts) == 3:
+        return parts[1], parts[2]
+    if parts[0] != "aws-sdk" and len(parts) == 2:
+        return parts[0], parts[1]
+    raise UnsupportedDefinition(f"state {name}: cannot read {resource!r}")
+
+
 def grants(definition: dict[str, Any]) -> list[Grant]:
     """The least set of grants the definition's Task states need, merged per resource."""
     merged: dict[tuple[str, str, str | None], set[str]] = {}
@@ -71,24 +87,10 @@ def grants(definition: dict[str, Any]) -> list[Grant]:
 
     for name, state in task_states(definition):
         resource = str(state.get("Resource", ""))
-        match = _SERVICE_ARN.match(resource)
-        if not match:
-            if re.match(r"^arn:aws[\w-]*:lambda:", resource):
-                add("function", resource, "lambda:InvokeFunction")
-                continue
-            raise UnsupportedDefinition(f"state {name}: resource {resource!r} is not a service integration")
-        rest = match.group("rest")
-        for suffix in _PATTERNS:
-            rest = rest.removesuffix(suffix)
-        parts = rest.split(":")
-        if parts[0] == "aws-sdk":
-            if len(parts) != 3:
-                raise UnsupportedDefinition(f"state {name}: cannot read {resource!r}")
-            service, api_action = parts[1], parts[2]
-        elif len(parts) == 2:
-            service, api_action = parts
-        else:
-            raise UnsupportedDefinition(f"state {name}: cannot read {resource!r}")
+        if re.match(r"^arn:aws[\w-]*:lambda:", resource):
+            add("function", resource, "lambda:InvokeFunction")
+            continue
+        service, api_action = _integration(name, resource)
         action = f"{service}:{_pascal(api_action)}"
         if service == "dynamodb":
             table = _static(name, state, "TableName")

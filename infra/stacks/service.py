@@ -14,6 +14,7 @@ from typing import Any
 
 from aws_cdk import (
     Acknowledgment,
+    ArnFormat,
     Aws,
     CfnOutput,
     Duration,
@@ -23,6 +24,7 @@ from aws_cdk import (
     Stack,
     Validations,
 )
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cloudwatch as cw
@@ -131,9 +133,11 @@ class ServiceStack(Stack):
         self.web_dir = web_dir or ROOT / "web"
         retain = RemovalPolicy.RETAIN if target.prod else RemovalPolicy.DESTROY
         self.retain = retain
-        self.retention = logs.RetentionDays(target.log_retention_days) if target.log_retention_days in {
-            r.value for r in logs.RetentionDays
-        } else logs.RetentionDays.ONE_YEAR
+        self.retention = (
+            logs.RetentionDays(target.log_retention_days)
+            if target.log_retention_days in {r.value for r in logs.RetentionDays}
+            else logs.RetentionDays.ONE_YEAR
+        )
 
         self.key = kms.Key(
             self,
@@ -177,7 +181,10 @@ class ServiceStack(Stack):
 
             def keys(schema: list[dict[str, str]]) -> list[dynamodb.CfnTable.KeySchemaProperty]:
                 ordered = sorted(schema, key=lambda k: k["KeyType"] != "HASH")
-                return [dynamodb.CfnTable.KeySchemaProperty(attribute_name=k["AttributeName"], key_type=k["KeyType"]) for k in ordered]
+                return [
+                    dynamodb.CfnTable.KeySchemaProperty(attribute_name=k["AttributeName"], key_type=k["KeyType"])
+                    for k in ordered
+                ]
 
             attributes: dict[str, str] = {}
             for attr in definition["attribute_definitions"]:
@@ -281,7 +288,9 @@ class ServiceStack(Stack):
             "Uploads",
             server_access_logs_prefix="uploads/",
             bucket_name=self.target.name("uploads"),  # chalicelib.core.jobs.bucket_name()
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(30), noncurrent_version_expiration=Duration.days(1))],
+            lifecycle_rules=[
+                s3.LifecycleRule(expiration=Duration.days(30), noncurrent_version_expiration=Duration.days(1))
+            ],
             **common,
         )
         retention = (
@@ -335,7 +344,9 @@ class ServiceStack(Stack):
                 definition_body=sfn.DefinitionBody.from_string(json.dumps(definition, ensure_ascii=False)),
                 role=role,
                 logs=sfn.LogOptions(
-                    destination=self.log_group(f"Workflow{ident}Logs", f"/aws/vendedlogs/states/{self.target.name(name)}"),
+                    destination=self.log_group(
+                        f"Workflow{ident}Logs", f"/aws/vendedlogs/states/{self.target.name(name)}"
+                    ),
                     level=sfn.LogLevel.ALL,
                     include_execution_data=False,  # inputs may carry personal data
                 ),
@@ -365,15 +376,24 @@ class ServiceStack(Stack):
                 actions=list(grant.actions), resources=[self.format_arn(service="sqs", resource=queue_name)]
             )
         if grant.kind == "function":
-            arn = grant.target if grant.target.startswith("arn:") else self.format_arn(
-                service="lambda", resource="function", resource_name=grant.target, arn_format=_COLON
+            arn = (
+                grant.target
+                if grant.target.startswith("arn:")
+                else self.format_arn(
+                    service="lambda",
+                    resource="function",
+                    resource_name=grant.target,
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
             )
             return iam.PolicyStatement(actions=list(grant.actions), resources=[arn])
         if grant.kind == "topic":
             return iam.PolicyStatement(actions=list(grant.actions), resources=[grant.target])
         if grant.kind == "bus":
-            arn = grant.target if grant.target.startswith("arn:") else self.format_arn(
-                service="events", resource="event-bus", resource_name=grant.target
+            arn = (
+                grant.target
+                if grant.target.startswith("arn:")
+                else self.format_arn(service="events", resource="event-bus", resource_name=grant.target)
             )
             return iam.PolicyStatement(actions=list(grant.actions), resources=[arn])
         raise asl.UnsupportedDefinition(f"workflow {workflow}: no grant for {grant.kind}")
@@ -409,7 +429,8 @@ class ServiceStack(Stack):
         self.acknowledge(
             gate_role,
             f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cognito-idp:{self._nag_region}:<AWS::AccountId>:userpool/*]",
-            "Naming the pool would make a dependency cycle (pool -> trigger -> role policy -> pool); read-only, one action",
+            "Naming the pool would make a dependency cycle (pool -> trigger -> role policy -> pool); "
+            "read-only, one action",
         )
         # the pool's ARN would make a cycle (pool -> trigger -> policy -> pool): this account's pools
         gate.add_to_role_policy(
@@ -501,8 +522,8 @@ class ServiceStack(Stack):
 
     # -- API ---------------------------------------------------------------------------------------------
     def _api(self) -> ChaliceApp:
+        """The Chalice app (API handler, authorizer, background handlers) packaged by Chalice's construct."""
         t = self.target
-        stage = t.stage
         os.environ["JOBS_QUEUE"] = t.name("jobs")  # app.py binds the SQS handler at import
         app = ChaliceApp(
             self,
@@ -517,25 +538,36 @@ class ServiceStack(Stack):
         )
         sam = app.sam
         definition = sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
-        authorizers = json.dumps(definition.get("securityDefinitions", {}))
-        functions = [k for k, v in sam["Resources"].items() if v["Type"] == "AWS::Serverless::Function"]
-        self.function_ids = functions
+        self.function_ids = [k for k, v in sam["Resources"].items() if v["Type"] == "AWS::Serverless::Function"]
 
         app_role = iam.Role(self, "AppRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
         auth_role = iam.Role(self, "AuthorizerRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        self._app_policies(app_role, auth_role)
+        self._wire_functions(app, sam, app_role, auth_role)
+        api = self._api_stage(app, definition)
+        self._api_guard(api)
+        self.api_resource = api
+        self.api_routes = sorted(definition["paths"])
+        return app
+
+    def _app_policies(self, app_role: iam.Role, auth_role: iam.Role) -> None:
+        """The app's functions: the service tables and their indexes (no Scan), the key, the workflows, the
+        jobs queue and the buckets; the authorizer: its logs only."""
+        t = self.target
         table_arns = [self.table_arn(n) for n in self.tables]
-        index_arns = [
-            f"{self.table_arn(n)}/index/{gsi}"
-            for n in self.tables
-            for gsi in self.table_indexes[n]
-        ]
+        index_arns = [f"{self.table_arn(n)}/index/{gsi}" for n in self.tables for gsi in self.table_indexes[n]]
         app_role.add_to_policy(iam.PolicyStatement(actions=list(TABLE_ACTIONS), resources=table_arns + index_arns))
         app_role.add_to_policy(iam.PolicyStatement(actions=list(KEY_USE), resources=[self.key.key_arn]))
         if self.machines:
             arns = [m.state_machine_arn for m in self.machines.values()]
             app_role.add_to_policy(
                 iam.PolicyStatement(
-                    actions=["states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+                    actions=[
+                        "states:StartExecution",
+                        "states:SendTaskSuccess",
+                        "states:SendTaskFailure",
+                        "states:SendTaskHeartbeat",
+                    ],
                     resources=arns,
                 )
             )
@@ -543,7 +575,12 @@ class ServiceStack(Stack):
                 iam.PolicyStatement(
                     actions=["states:DescribeExecution", "states:StopExecution"],
                     resources=[
-                        self.format_arn(service="states", resource="execution", resource_name=f"{t.name(n)}:*", arn_format=_COLON)
+                        self.format_arn(
+                            service="states",
+                            resource="execution",
+                            resource_name=f"{t.name(n)}:*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
                         for n in self.machines
                     ],
                 )
@@ -563,22 +600,34 @@ class ServiceStack(Stack):
         )
         app_role.add_to_policy(
             iam.PolicyStatement(
-                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources=[self.uploads.arn_for_objects("*")]
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                resources=[self.uploads.arn_for_objects("*")],
             )
         )
-        app_role.add_to_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.archive.arn_for_objects("*")]))
+        app_role.add_to_policy(
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.archive.arn_for_objects("*")])
+        )
         audit = self.tables.get(t.name("audit"))
         if audit is not None and audit.attr_stream_arn:
             app_role.add_to_policy(
                 iam.PolicyStatement(
-                    actions=["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+                    actions=[
+                        "dynamodb:DescribeStream",
+                        "dynamodb:GetRecords",
+                        "dynamodb:GetShardIterator",
+                        "dynamodb:ListStreams",
+                    ],
                     resources=[audit.attr_stream_arn],
                 )
             )
         for role in (app_role, auth_role):
             # X-Ray takes no resource-level permission: AWS requires "*" here
-            role.add_to_policy(iam.PolicyStatement(actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]))
-            self.acknowledge(role, "AwsSolutions-IAM5[Resource::*]", "X-Ray trace writes have no resource-level permission")
+            role.add_to_policy(
+                iam.PolicyStatement(actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"])
+            )
+            self.acknowledge(
+                role, "AwsSolutions-IAM5[Resource::*]", "X-Ray trace writes have no resource-level permission"
+            )
         for machine_name in self.machines:
             self.acknowledge(
                 app_role,
@@ -592,6 +641,13 @@ class ServiceStack(Stack):
                 "Object keys are chosen at run time (per job, per audit event); the grant is limited to one bucket",
             )
 
+    def _wire_functions(self, app: ChaliceApp, sam: dict[str, Any], app_role: iam.Role, auth_role: iam.Role) -> None:
+        """Every function Chalice packaged: a role of this stack, its own log group, settings, event sources."""
+        t = self.target
+        stage = t.stage
+        definition = sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+        authorizers = json.dumps(definition.get("securityDefinitions", {}))
+        functions = self.function_ids
         environment = {
             **{k: v for k, v in t.environment.items()},
             **self.identity,
@@ -627,13 +683,22 @@ class ServiceStack(Stack):
                     resource.add_override(f"Properties.Events.{event_id}.Properties.Queue", self.queue.queue_arn)
                 elif event["Type"] == "DynamoDB":
                     stream = json.dumps(event["Properties"]["Stream"])
-                    table = next((n for n in self.tables if f"table/{n}/" in stream), None)
+                    # matched on the table suffix: app.py named the first stack's prefix at import
+                    streamed = [n for n, tbl in self.tables.items() if tbl.stream_specification]
+                    table = next(
+                        (n for n in streamed if f"-{n.removeprefix(t.table_prefix + '-')}/stream" in stream), None
+                    )
                     if table is None:
                         raise ValueError(f"{fid}: stream handler on an unknown table stream {stream}")
-                    resource.add_override(f"Properties.Events.{event_id}.Properties.Stream", self.tables[table].attr_stream_arn)
+                    resource.add_override(
+                        f"Properties.Events.{event_id}.Properties.Stream", self.tables[table].attr_stream_arn
+                    )
                 elif event["Type"] not in ("Api", "Schedule"):
                     raise ValueError(f"{fid}: event source {event['Type']} is not wired by infra/ yet")
 
+    def _api_stage(self, app: ChaliceApp, definition: dict[str, Any]) -> Any:
+        """The stage: name, tracing, access logs, throttling per stage and method, JSON gateway responses."""
+        t = self.target
         # the stage: throttling, access logs, gateway responses, tracing
         from chalicelib.core.gateway import GATEWAY_RESPONSES, body_for  # noqa: PLC0415
 
@@ -699,10 +764,6 @@ class ServiceStack(Stack):
                 for kind, (status, *_rest) in GATEWAY_RESPONSES.items()
             },
         )
-        # SAM generates the stage; `RestAPI.Stage` refers to it (and orders the resources after it)
-        stage_ref = Fn.ref("RestAPI.Stage")
-        stage_arn = Fn.sub("arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestAPI}/stages/${RestAPI.Stage}")
-
         # API Gateway writes access logs through an account-wide role
         gateway_logs_role = iam.Role(
             self,
@@ -712,8 +773,6 @@ class ServiceStack(Stack):
                 iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonAPIGatewayPushToCloudWatchLogs")
             ],
         )
-        from aws_cdk import aws_apigateway as apigw  # noqa: PLC0415
-
         self.acknowledge(
             gateway_logs_role,
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
@@ -721,6 +780,16 @@ class ServiceStack(Stack):
         )
         account = apigw.CfnAccount(self, "ApiGatewayAccount", cloud_watch_role_arn=gateway_logs_role.role_arn)
         api.node.add_dependency(account)
+        return api
+
+    def _api_guard(self, api: Any) -> None:
+        """AWS WAF on the stage, and a usage plan with one API key per agency."""
+        t = self.target
+        # SAM generates the stage; `RestAPI.Stage` refers to it (and orders the resources after it)
+        stage_ref = Fn.ref("RestAPI.Stage")
+        stage_arn = Fn.sub(
+            "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestAPI}/stages/${RestAPI.Stage}"
+        )
 
         # WAF: AWS managed rule groups and a per-address rate limit
         def managed(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
@@ -729,7 +798,9 @@ class ServiceStack(Stack):
                 priority=priority,
                 override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
                 statement=wafv2.CfnWebACL.StatementProperty(
-                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(vendor_name="AWS", name=name)
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS", name=name
+                    )
                 ),
                 visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
                     cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
@@ -787,17 +858,15 @@ class ServiceStack(Stack):
         for agency in t.agencies:
             ident = "".join(p.title() for p in agency.replace("_", "-").split("-"))
             key = apigw.CfnApiKey(self, f"AgencyKey{ident}", name=t.name(f"agency-{agency}"), enabled=True)
-            apigw.CfnUsagePlanKey(self, f"AgencyPlanKey{ident}", key_id=key.ref, key_type="API_KEY", usage_plan_id=plan.ref)
-        for construct in (association, plan):
-            Validations.of(construct).acknowledge(
-                Acknowledgment(
-                    id="CloudFormation-Validate::F1020",
-                    reason="RestAPI.Stage is SAM's name for the stage it generates; cfn-lint checks it after the transform",
-                )
+            apigw.CfnUsagePlanKey(
+                self, f"AgencyPlanKey{ident}", key_id=key.ref, key_type="API_KEY", usage_plan_id=plan.ref
             )
-        self.api_resource = api
-        self.api_routes = sorted(definition["paths"])
-        return app
+        for construct in (association, plan):
+            self.acknowledge(
+                construct,
+                "CloudFormation-Validate::F1020",
+                "RestAPI.Stage is SAM's name for the stage it generates; cfn-lint checks it after the transform",
+            )
 
     # -- web ---------------------------------------------------------------------------------------------
     def _web(self) -> cloudfront.Distribution:
@@ -872,7 +941,9 @@ class ServiceStack(Stack):
             log_bucket=self.access_logs,
             log_file_prefix="cloudfront/",
         )
-        self.acknowledge(distribution, "AwsSolutions-CFR1", "The service is for one county's staff; no country is refused")
+        self.acknowledge(
+            distribution, "AwsSolutions-CFR1", "The service is for one county's staff; no country is refused"
+        )
         self.acknowledge(
             distribution,
             "AwsSolutions-CFR2",
@@ -880,7 +951,9 @@ class ServiceStack(Stack):
         )
         if t.web_domain:
             if not t.web_certificate:
-                raise ValueError(f"{t.stack_id}: web_domain needs web_certificate (ACM ARN; IAM certificate id in China)")
+                raise ValueError(
+                    f"{t.stack_id}: web_domain needs web_certificate (ACM ARN; IAM certificate id in China)"
+                )
             cfn_distribution = distribution.node.default_child
             cfn_distribution.add_property_override("DistributionConfig.Aliases", [t.web_domain])  # type: ignore[union-attr]
             certificate: dict[str, Any] = {"SslSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"}
@@ -966,15 +1039,27 @@ class ServiceStack(Stack):
             return made
 
         api_dims = {"ApiName": t.name("api"), "Stage": t.stage}
-        fivexx = cw.Metric(namespace="AWS/ApiGateway", metric_name="5XXError", dimensions_map=api_dims, statistic="Average", period=five)
+        fivexx = cw.Metric(
+            namespace="AWS/ApiGateway",
+            metric_name="5XXError",
+            dimensions_map=api_dims,
+            statistic="Average",
+            period=five,
+        )
         alarm("Api5xxRate", fivexx, 0.05, "API: more than 5% of requests answered 5xx / 接口5xx比例超过5%")
-        latency = cw.Metric(namespace="AWS/ApiGateway", metric_name="Latency", dimensions_map=api_dims, statistic="p95", period=five)
+        latency = cw.Metric(
+            namespace="AWS/ApiGateway", metric_name="Latency", dimensions_map=api_dims, statistic="p95", period=five
+        )
         lambda_widgets: list[cw.IMetric] = []
         for fid in self.function_ids:
             name = self.app.get_resource(fid).ref
             dims = {"FunctionName": name}
-            errors = cw.Metric(namespace="AWS/Lambda", metric_name="Errors", dimensions_map=dims, statistic="Sum", period=five)
-            throttles = cw.Metric(namespace="AWS/Lambda", metric_name="Throttles", dimensions_map=dims, statistic="Sum", period=five)
+            errors = cw.Metric(
+                namespace="AWS/Lambda", metric_name="Errors", dimensions_map=dims, statistic="Sum", period=five
+            )
+            throttles = cw.Metric(
+                namespace="AWS/Lambda", metric_name="Throttles", dimensions_map=dims, statistic="Sum", period=five
+            )
             alarm(f"{fid}Errors", errors, 1, f"Lambda {fid}: errors")
             alarm(f"{fid}Throttles", throttles, 1, f"Lambda {fid}: throttled")
             lambda_widgets += [errors.with_(label=f"{fid} errors"), throttles.with_(label=f"{fid} throttles")]
@@ -987,15 +1072,32 @@ class ServiceStack(Stack):
             alarm(f"Workflow{ident}TimedOut", timed_out, 1, f"Workflow {name}: timed-out executions")
             sfn_metrics += [failed.with_(label=f"{name} failed"), timed_out.with_(label=f"{name} timed out")]
         dlq_depth = self.dlq.metric_approximate_number_of_messages_visible(period=five, statistic="Maximum")
-        alarm("JobsDeadLettersAlarm", dlq_depth, 1, "Background jobs landed in the dead-letter queue / 后台任务进入死信队列")
+        alarm(
+            "JobsDeadLettersAlarm",
+            dlq_depth,
+            1,
+            "Background jobs landed in the dead-letter queue / 后台任务进入死信队列",
+        )
         throttle_metrics: list[cw.IMetric] = []
         for i, (name, table) in enumerate(self.tables.items()):
             ident = table.node.id
             expression = cw.MathExpression(
                 expression=f"r{i} + w{i}",
                 using_metrics={
-                    f"r{i}": cw.Metric(namespace="AWS/DynamoDB", metric_name="ReadThrottleEvents", dimensions_map={"TableName": name}, statistic="Sum", period=five),
-                    f"w{i}": cw.Metric(namespace="AWS/DynamoDB", metric_name="WriteThrottleEvents", dimensions_map={"TableName": name}, statistic="Sum", period=five),
+                    f"r{i}": cw.Metric(
+                        namespace="AWS/DynamoDB",
+                        metric_name="ReadThrottleEvents",
+                        dimensions_map={"TableName": name},
+                        statistic="Sum",
+                        period=five,
+                    ),
+                    f"w{i}": cw.Metric(
+                        namespace="AWS/DynamoDB",
+                        metric_name="WriteThrottleEvents",
+                        dimensions_map={"TableName": name},
+                        statistic="Sum",
+                        period=five,
+                    ),
                 },
                 label=f"{name} throttled",
                 period=five,
@@ -1024,8 +1126,3 @@ def api_path_patterns(paths: list[str]) -> list[str]:
         first, _, rest = path.lstrip("/").partition("/")
         patterns.add(f"/{first}/*" if rest else f"/{first}")
     return sorted(patterns)
-
-
-from aws_cdk import ArnFormat  # noqa: E402
-
-_COLON = ArnFormat.COLON_RESOURCE_NAME

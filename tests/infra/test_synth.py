@@ -23,6 +23,7 @@ from chalicelib.core import workflows
 from chalicelib.core.auth import ROLES
 from chalicelib.core.db import all_models, table_definitions
 from chalicelib.core.gateway import GATEWAY_RESPONSES
+from chalicelib.localstack.stack import STATIC_HEADERS
 from tests.infra import infra_module
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,8 +138,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 
 def _statements(policy: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for statement in policy["PolicyDocument"]["Statement"]:
-        yield statement
+    yield from policy["PolicyDocument"]["Statement"]
 
 
 def _listed(value: Any) -> list[Any]:
@@ -170,7 +170,9 @@ def _text(value: Any) -> str:
 def test_every_table_the_app_uses_is_on_demand_encrypted_recoverable_and_retained_in_prod(
     synth: Synth, stack: str
 ) -> None:
-    tables = {t["Properties"]["TableName"]: (lid, t) for lid, t in synth.resources(stack, "AWS::DynamoDB::Table").items()}
+    tables = {
+        t["Properties"]["TableName"]: (lid, t) for lid, t in synth.resources(stack, "AWS::DynamoDB::Table").items()
+    }
     definitions = {f"{PREFIX[stack]}-{d['suffix']}": d for d in table_definitions()}
     assert set(tables) == set(definitions)
     keys = synth.resources(stack, "AWS::KMS::Key")
@@ -221,7 +223,10 @@ def test_every_asl_file_is_a_logged_standard_state_machine_with_a_role_scoped_to
     synth: Synth, stack: str
 ) -> None:
     asl = infra_module("asl")
-    machines = {m["Properties"]["StateMachineName"]: m for m in synth.resources(stack, "AWS::StepFunctions::StateMachine").values()}
+    machines = {
+        m["Properties"]["StateMachineName"]: m
+        for m in synth.resources(stack, "AWS::StepFunctions::StateMachine").values()
+    }
     names = workflows.workflow_names(synth.workflow_dir)
     assert "infra_sample" in names
     assert set(machines) == {f"{PREFIX[stack]}-{n}" for n in names}
@@ -241,7 +246,12 @@ def test_every_asl_file_is_a_logged_standard_state_machine_with_a_role_scoped_to
         assert machine["TracingConfiguration"] == {"Enabled": True}
         # the role: exactly the table actions the definition's tasks use, on exactly those tables
         (role_id,) = _ref_ids(machine["RoleArn"])
-        statements = [s for p in policies.values() if role_id in _ref_ids(p["Properties"]["Roles"]) for s in _statements(p["Properties"])]
+        statements = [
+            s
+            for p in policies.values()
+            if role_id in _ref_ids(p["Properties"]["Roles"])
+            for s in _statements(p["Properties"])
+        ]
         granted: dict[str, set[str]] = {}
         for statement in statements:
             for action in _listed(statement["Action"]):
@@ -260,7 +270,7 @@ def test_every_asl_file_is_a_logged_standard_state_machine_with_a_role_scoped_to
             text = " ".join(granted[action])
             assert all(f"table/{t}" in text for t in tables)
             others = {d["suffix"] for d in table_definitions()} - {t.removeprefix(PREFIX[stack] + "-") for t in tables}
-            assert not any(f"table/{PREFIX[stack]}-{o}\"" in text for o in others), (name, action, text)
+            assert not any(f'table/{PREFIX[stack]}-{o}"' in text for o in others), (name, action, text)
     sample = json.loads(machines[f"{PREFIX[stack]}-infra_sample"]["Properties"]["DefinitionString"])
     grants = {(g.target, g.actions, g.index) for g in asl.grants(sample)}
     assert grants == {
@@ -272,17 +282,34 @@ def test_every_asl_file_is_a_logged_standard_state_machine_with_a_role_scoped_to
 
 def test_definitions_the_roles_cannot_scope_are_refused() -> None:
     asl = infra_module("asl")
-    dynamic = {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem", "Parameters": {"TableName.$": "$.t"}, "End": True}}}
+    dynamic = {
+        "StartAt": "A",
+        "States": {
+            "A": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:getItem",
+                "Parameters": {"TableName.$": "$.t"},
+                "End": True,
+            }
+        },
+    }
     with pytest.raises(asl.UnsupportedDefinition, match="run time"):
         asl.grants(dynamic)
-    unknown = {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun", "Parameters": {}, "End": True}}}
+    unknown = {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun", "Parameters": {}, "End": True}
+        },
+    }
     with pytest.raises(asl.UnsupportedDefinition, match="glue"):
         asl.grants(unknown)
 
 
 # -- IAM ---------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("stack", [GLOBAL, CHINA])
-def test_no_policy_allows_every_action_and_star_resources_only_where_aws_requires_them(synth: Synth, stack: str) -> None:
+def test_no_policy_allows_every_action_and_star_resources_only_where_aws_requires_them(
+    synth: Synth, stack: str
+) -> None:
     for lid, policy in synth.resources(stack, "AWS::IAM::Policy").items():
         for statement in _statements(policy["Properties"]):
             actions = _listed(statement["Action"])
@@ -293,7 +320,9 @@ def test_no_policy_allows_every_action_and_star_resources_only_where_aws_require
     # the app's role: the service tables (no Scan), the key, its queue and buckets, its state machines
     functions = synth.resources(stack, "AWS::Serverless::Function")
     roles = {next(iter(_ref_ids(f["Properties"]["Role"]))) for f in functions.values()}
-    text = _text([p for p in synth.resources(stack, "AWS::IAM::Policy").values() if _ref_ids(p["Properties"]["Roles"]) & roles])
+    text = _text(
+        [p for p in synth.resources(stack, "AWS::IAM::Policy").values() if _ref_ids(p["Properties"]["Roles"]) & roles]
+    )
     assert "dynamodb:Scan" not in text
     assert "states:StartExecution" in text and "states:SendTaskSuccess" in text
     assert "sqs:SendMessage" in text and "s3:PutObject" in text
@@ -318,7 +347,11 @@ def test_the_api_is_throttled_logged_behind_waf_and_answers_json_gateway_errors(
         assert body["error"]["code"] == code and body["error"]["message"] == zh
     (acl,) = synth.resources(stack, "AWS::WAFv2::WebACL").values()
     assert acl["Properties"]["Scope"] == "REGIONAL"
-    managed = {r["Statement"]["ManagedRuleGroupStatement"]["Name"] for r in acl["Properties"]["Rules"] if "ManagedRuleGroupStatement" in r["Statement"]}
+    managed = {
+        r["Statement"]["ManagedRuleGroupStatement"]["Name"]
+        for r in acl["Properties"]["Rules"]
+        if "ManagedRuleGroupStatement" in r["Statement"]
+    }
     assert {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"} <= managed
     assert any("RateBasedStatement" in r["Statement"] for r in acl["Properties"]["Rules"])
     (association,) = synth.resources(stack, "AWS::WAFv2::WebACLAssociation").values()
@@ -330,7 +363,9 @@ def test_the_api_is_throttled_logged_behind_waf_and_answers_json_gateway_errors(
 
 
 @pytest.mark.parametrize("stack", [GLOBAL, CHINA])
-def test_every_function_has_its_settings_a_role_of_the_stack_and_a_log_group_kept_a_year(synth: Synth, stack: str) -> None:
+def test_every_function_has_its_settings_a_role_of_the_stack_and_a_log_group_kept_a_year(
+    synth: Synth, stack: str
+) -> None:
     functions = synth.resources(stack, "AWS::Serverless::Function")
     assert {"APIHandler", "JwtAuthorizer", "RunJobs"} <= set(functions)
     groups = synth.resources(stack, "AWS::Logs::LogGroup")
@@ -338,7 +373,15 @@ def test_every_function_has_its_settings_a_role_of_the_stack_and_a_log_group_kep
     for fid, function in functions.items():
         props = function["Properties"]
         variables = props["Environment"]["Variables"]
-        for name in ("STAGE", "TABLE_PREFIX", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "STATE_MACHINE_ARN_PREFIX", "DATA_KEY"):
+        for name in (
+            "STAGE",
+            "TABLE_PREFIX",
+            "JWKS_URL",
+            "JWT_ISSUER",
+            "JWT_AUDIENCE",
+            "STATE_MACHINE_ARN_PREFIX",
+            "DATA_KEY",
+        ):
             assert name in variables, (fid, name)
         assert variables["TABLE_PREFIX"] == PREFIX[stack]
         assert "stateMachine:" in _text(variables["STATE_MACHINE_ARN_PREFIX"])
@@ -352,7 +395,11 @@ def test_every_function_has_its_settings_a_role_of_the_stack_and_a_log_group_kep
     queue = synth.resources(stack, "AWS::SQS::Queue")[queue_id]["Properties"]
     assert queue["QueueName"] == f"{PREFIX[stack]}-jobs"
     assert "deadLetterTargetArn" in queue["RedrivePolicy"]
-    uploads = [b for b in synth.resources(stack, "AWS::S3::Bucket").values() if b["Properties"].get("BucketName") == f"{PREFIX[stack]}-uploads"]
+    uploads = [
+        b
+        for b in synth.resources(stack, "AWS::S3::Bucket").values()
+        if b["Properties"].get("BucketName") == f"{PREFIX[stack]}-uploads"
+    ]
     assert len(uploads) == 1
 
 
@@ -397,7 +444,9 @@ def test_cognito_has_a_group_per_role_mfa_for_the_senior_roles_and_clients_for_w
 
 def test_china_has_no_cognito_and_takes_the_identity_provider_from_settings(synth: Synth) -> None:
     assert not synth.resources(CHINA, "AWS::Cognito::UserPool")
-    variables = synth.resources(CHINA, "AWS::Serverless::Function")["APIHandler"]["Properties"]["Environment"]["Variables"]
+    variables = synth.resources(CHINA, "AWS::Serverless::Function")["APIHandler"]["Properties"]["Environment"][
+        "Variables"
+    ]
     assert variables["JWKS_URL"] == CHINA_IDENTITY["cn.jwks_url"]
     assert variables["JWT_ISSUER"] == CHINA_IDENTITY["cn.jwt_issuer"]
     assert variables["JWT_AUDIENCE"] == CHINA_IDENTITY["cn.jwt_audience"]
@@ -410,9 +459,9 @@ def test_china_has_no_cognito_and_takes_the_identity_provider_from_settings(synt
 
 # -- web ---------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("stack", [GLOBAL, CHINA])
-def test_web_files_are_in_a_private_bucket_behind_cloudfront_with_oac_and_security_headers(synth: Synth, stack: str) -> None:
-    from chalicelib.localstack.stack import STATIC_HEADERS
-
+def test_web_files_are_in_a_private_bucket_behind_cloudfront_with_oac_and_security_headers(
+    synth: Synth, stack: str
+) -> None:
     (distribution,) = synth.resources(stack, "AWS::CloudFront::Distribution").values()
     config = distribution["Properties"]["DistributionConfig"]
     (s3_origin,) = [o for o in config["Origins"] if "S3OriginConfig" in o]
@@ -430,7 +479,11 @@ def test_web_files_are_in_a_private_bucket_behind_cloudfront_with_oac_and_securi
         "IgnorePublicAcls": True,
         "RestrictPublicBuckets": True,
     }
-    policies = [p for p in synth.resources(stack, "AWS::S3::BucketPolicy").values() if bucket_id in _ref_ids(p["Properties"]["Bucket"])]
+    policies = [
+        p
+        for p in synth.resources(stack, "AWS::S3::BucketPolicy").values()
+        if bucket_id in _ref_ids(p["Properties"]["Bucket"])
+    ]
     if stack == GLOBAL:
         assert "cloudfront.amazonaws.com" in _text(policies) and "AWS:SourceArn" in _text(policies)
     else:
@@ -452,7 +505,11 @@ def test_web_files_are_in_a_private_bucket_behind_cloudfront_with_oac_and_securi
 
 @pytest.mark.parametrize("stack", [GLOBAL, CHINA])
 def test_audit_events_have_an_object_locked_archive(synth: Synth, stack: str) -> None:
-    (archive,) = [b for b in synth.resources(stack, "AWS::S3::Bucket").values() if b["Properties"].get("BucketName") == f"{PREFIX[stack]}-audit-archive"]
+    (archive,) = [
+        b
+        for b in synth.resources(stack, "AWS::S3::Bucket").values()
+        if b["Properties"].get("BucketName") == f"{PREFIX[stack]}-audit-archive"
+    ]
     lock = archive["Properties"]["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
     assert archive["Properties"]["ObjectLockEnabled"] is True
     assert lock["Mode"] == ("COMPLIANCE" if stack == GLOBAL else "GOVERNANCE")
@@ -461,10 +518,19 @@ def test_audit_events_have_an_object_locked_archive(synth: Synth, stack: str) ->
 
 # -- operations --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("stack", [GLOBAL, CHINA])
-def test_alarms_cover_5xx_lambda_workflows_dead_letters_and_throttling_and_there_is_a_dashboard(synth: Synth, stack: str) -> None:
+def test_alarms_cover_5xx_lambda_workflows_dead_letters_and_throttling_and_there_is_a_dashboard(
+    synth: Synth, stack: str
+) -> None:
     alarms = list(synth.resources(stack, "AWS::CloudWatch::Alarm").values())
     metric_names = {a["Properties"].get("MetricName") for a in alarms}
-    assert {"5XXError", "Errors", "Throttles", "ExecutionsFailed", "ExecutionsTimedOut", "ApproximateNumberOfMessagesVisible"} <= metric_names
+    assert {
+        "5XXError",
+        "Errors",
+        "Throttles",
+        "ExecutionsFailed",
+        "ExecutionsTimedOut",
+        "ApproximateNumberOfMessagesVisible",
+    } <= metric_names
     functions = synth.resources(stack, "AWS::Serverless::Function")
     for fid in functions:
         assert sum(1 for a in alarms if fid in _ref_ids(a["Properties"].get("Dimensions", []))) == 2, fid
