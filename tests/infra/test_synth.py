@@ -367,7 +367,7 @@ def test_every_function_has_its_settings_a_role_of_the_stack_and_a_log_group_kep
     synth: Synth, stack: str
 ) -> None:
     functions = synth.resources(stack, "AWS::Serverless::Function")
-    assert {"APIHandler", "JwtAuthorizer", "RunJobs"} <= set(functions)
+    assert {"APIHandler", "JwtAuthorizer", "RunJobs", "ArchiveAudit"} <= set(functions)
     groups = synth.resources(stack, "AWS::Logs::LogGroup")
     roles = synth.resources(stack, "AWS::IAM::Role")
     for fid, function in functions.items():
@@ -395,6 +395,12 @@ def test_every_function_has_its_settings_a_role_of_the_stack_and_a_log_group_kep
     queue = synth.resources(stack, "AWS::SQS::Queue")[queue_id]["Properties"]
     assert queue["QueueName"] == f"{PREFIX[stack]}-jobs"
     assert "deadLetterTargetArn" in queue["RedrivePolicy"]
+    # the audit archive handler reads the audit table's stream (its ARN exists only once the table does)
+    (stream_event,) = functions["ArchiveAudit"]["Properties"]["Events"].values()
+    (audit_id,) = _ref_ids(stream_event["Properties"]["Stream"])
+    audit = synth.resources(stack, "AWS::DynamoDB::Table")[audit_id]["Properties"]
+    assert audit["TableName"] == f"{PREFIX[stack]}-audit"
+    assert stream_event["Properties"]["Stream"] == {"Fn::GetAtt": [audit_id, "StreamArn"]}
     uploads = [
         b
         for b in synth.resources(stack, "AWS::S3::Bucket").values()

@@ -31,7 +31,7 @@ def _stream_event(event_name: str, model: AuditEventModel) -> dict[str, Any]:
                     "SizeBytes": 512,
                     "StreamViewType": "NEW_IMAGE",
                 },
-                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/test-audit/stream/2026-11-26T00:00:00.000",
+                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/test-audit/stream/2026-11-26T00:00",
             }
         ]
     }
