@@ -43,6 +43,7 @@ CONTEXT_KEYS = (
     "jwks_url",
     "jwt_issuer",
     "jwt_audience",
+    "threat_protection",
     "log_retention_days",
     "archive_retention_days",
 )

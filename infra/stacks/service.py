@@ -457,12 +457,23 @@ class ServiceStack(Stack):
                 temp_password_validity=Duration.days(3),
             ),
             account_recovery=cognito.AccountRecovery.NONE,  # an administrator resets passwords
-            feature_plan=cognito.FeaturePlan.PLUS,
-            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            # Cognito locks an account out after repeated failed sign-ins on every plan; adaptive threat
+            # protection (compromised credentials, risky sign-ins) needs the Plus plan: -c threat_protection=true
+            feature_plan=cognito.FeaturePlan.PLUS if t.threat_protection else cognito.FeaturePlan.ESSENTIALS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION
+            if t.threat_protection
+            else None,
             deletion_protection=t.prod,
             removal_policy=self.retain,
             lambda_triggers=cognito.UserPoolTriggers(pre_token_generation=gate),
         )
+        if not t.threat_protection:
+            self.acknowledge(
+                pool,
+                "AwsSolutions-COG3",
+                "Threat protection is the Cognito Plus plan (priced per active user): -c threat_protection=true "
+                "turns it on; the built-in lockout after failed sign-ins applies on every plan",
+            )
         self.acknowledge(
             pool,
             "AwsSolutions-COG2",

@@ -35,6 +35,7 @@ class Target:
     alarm_email: str | None = None
     web_domain: str | None = None  # China: CloudFront needs an ICP-registered custom domain
     web_certificate: str | None = None  # ACM certificate ARN (us-east-1); China: IAM server certificate id
+    threat_protection: bool = False  # Cognito Plus plan (adaptive authentication)
     log_retention_days: int = 365
     archive_retention_days: int = 3650
 
@@ -85,6 +86,7 @@ class Target:
             alarm_email=ctx("alarm_email"),
             web_domain=ctx("web_domain"),
             web_certificate=ctx("web_certificate"),
+            threat_protection=str(ctx("threat_protection", "false")).lower() in ("true", "1", "yes"),
             log_retention_days=int(ctx("log_retention_days", 365)),
             archive_retention_days=int(ctx("archive_retention_days", 3650 if stage == "prod" else 365)),
         )
