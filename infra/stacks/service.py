@@ -148,6 +148,14 @@ class ServiceStack(Stack):
             removal_policy=retain,
             pending_window=Duration.days(30),
         )
+        # CloudWatch publishes alarms to the topic this key encrypts
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],  # in a key policy, "*" is this key
+            )
+        )
         self.tables = self._tables()
         self.queue, self.dlq = self._queues()
         self.uploads, self.archive = self._buckets()
@@ -268,7 +276,7 @@ class ServiceStack(Stack):
             "bucket_key_enabled": True,
             "enforce_ssl": True,
             "versioned": True,
-            "removal_policy": self.retain,
+            "removal_policy": RemovalPolicy.RETAIN,  # S3 refuses to delete a bucket that holds objects
             "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         }
         self.access_logs = s3.Bucket(
@@ -279,7 +287,7 @@ class ServiceStack(Stack):
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.OBJECT_WRITER,  # CloudFront standard logs are written with ACLs
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(400))],
-            removal_policy=self.retain,
+            removal_policy=RemovalPolicy.RETAIN,
         )
         self.acknowledge(self.access_logs, "AwsSolutions-S1", "This is the access-log bucket itself")
         common["server_access_logs_bucket"] = self.access_logs
@@ -305,7 +313,7 @@ class ServiceStack(Stack):
             server_access_logs_prefix="audit-archive/",
             object_lock_enabled=True,
             object_lock_default_retention=retention,
-            **{**common, "removal_policy": RemovalPolicy.RETAIN},
+            **common,
         )
         return uploads, archive
 
@@ -468,12 +476,13 @@ class ServiceStack(Stack):
             lambda_triggers=cognito.UserPoolTriggers(pre_token_generation=gate),
         )
         if not t.threat_protection:
-            self.acknowledge(
-                pool,
-                "AwsSolutions-COG3",
-                "Threat protection is the Cognito Plus plan (priced per active user): -c threat_protection=true "
-                "turns it on; the built-in lockout after failed sign-ins applies on every plan",
-            )
+            for rule in ("AwsSolutions-COG3", "AwsSolutions-COG8"):
+                self.acknowledge(
+                    pool,
+                    rule,
+                    "Threat protection is the Cognito Plus plan (priced per active user): -c threat_protection=true "
+                    "turns it on; the built-in lockout after failed sign-ins applies on every plan",
+                )
         self.acknowledge(
             pool,
             "AwsSolutions-COG2",
@@ -890,8 +899,7 @@ class ServiceStack(Stack):
             enforce_ssl=True,
             versioned=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=RemovalPolicy.DESTROY,
-            auto_delete_objects=False,
+            removal_policy=RemovalPolicy.RETAIN,  # S3 refuses to delete a bucket that holds objects
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="web/",
         )
