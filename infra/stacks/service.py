@@ -169,6 +169,8 @@ class ServiceStack(Stack):
     @staticmethod
     def acknowledge(construct: Construct, rule: str, reason: str) -> None:
         """A cdk-nag (or CloudFormation validation) finding accepted on purpose, with the reason."""
+        if len(reason.split()) < 5:
+            raise ValueError(f"acknowledging {rule}: say why, in a sentence")
         Validations.of(construct).acknowledge(Acknowledgment(id=rule, reason=reason))
 
     def log_group(self, id_: str, name: str | None = None) -> logs.LogGroup:

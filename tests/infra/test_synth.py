@@ -565,15 +565,13 @@ def test_cfn_lint_finds_no_errors(synth: Synth) -> None:
 
 def test_cdk_nag_aws_solutions_has_no_unacknowledged_findings(synth: Synth) -> None:
     """The app adds cdk-nag's AwsSolutions pack as a validation plugin: an unacknowledged error fails the synth
-    (the fixture would have failed); every acknowledgment carries a reason in infra/stacks/service.py."""
+    (the fixture would have failed); `ServiceStack.acknowledge` refuses an acknowledgment without a reason."""
     report = json.loads((synth.out / "validation-report.json").read_text())
     for plugin in report["pluginReports"]:
         assert plugin["conclusion"] == "success", plugin["pluginName"]
         errors = [v for v in plugin["violations"] if v.get("severity") == "error"]
         assert not errors, [v["ruleName"] for v in errors]
-    source = (INFRA / "stacks" / "service.py").read_text()
     assert "AwsSolutionsChecks(app)" in (INFRA / "app.py").read_text()
-    assert all(len(reason) > 20 for reason in re.findall(r'"AwsSolutions-[^"]+",\s*"([^"]+)"', source))
 
 
 def test_asl_validator_accepts_every_rendered_definition(synth: Synth, tmp_path: Path) -> None:
