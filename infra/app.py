@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -50,7 +51,8 @@ CONTEXT_KEYS = (
 
 
 def main() -> None:
-    os.chdir(HERE)  # Chalice's construct packages into ./chalice.out
+    os.chdir(HERE)  # Chalice's construct packages into ./chalice.out (a new directory per synth: start afresh)
+    shutil.rmtree(HERE / "chalice.out", ignore_errors=True)
     app = cdk.App(outdir=os.environ.get("OUTDIR") or None)
     context: dict[str, object] = {}
     for key in CONTEXT_KEYS:
