@@ -45,6 +45,7 @@ CONTEXT_KEYS = (
     "jwt_issuer",
     "jwt_audience",
     "threat_protection",
+    "web_dependencies",
     "log_retention_days",
     "archive_retention_days",
 )
