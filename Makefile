@@ -6,12 +6,35 @@ STAMP  := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.installed
 CHROMIUM  := /usr/bin/chromium
 
-.PHONY: run test lint typecheck unit integration e2e bench seed-county clean web-setup
+# infra/ has its own virtualenv (CDK, Chalice's CDK construct, cfn-lint, cdk-nag) and npm tools (cdk CLI,
+# asl-validator): never in the shared .venv nor in the Lambda package
+INFRA_PY    := infra/.venv/bin/python
+INFRA_STAMP := infra/.venv/.installed
+INFRA_NPM   := infra/node_modules/.installed
+
+.PHONY: run test lint typecheck unit integration e2e bench seed-county clean web-setup infra-venv infra-check infra-synth
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
+
+$(INFRA_STAMP): infra/requirements.txt requirements.txt
+	test -x $(INFRA_PY) || $(PYTHON) -m venv infra/.venv
+	$(INFRA_PY) -m pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	touch $(INFRA_STAMP)
+
+$(INFRA_NPM): infra/package.json infra/package-lock.json
+	cd infra && npm ci --no-audit --no-fund --loglevel=error
+	touch $(INFRA_NPM)
+
+infra-venv: $(INFRA_STAMP) $(INFRA_NPM) ## infra/.venv and infra/node_modules
+
+infra-check: $(STAMP) $(INFRA_STAMP) $(INFRA_NPM) ## synth prod (aws) and dev (aws-cn) offline; cfn-lint, cdk-nag, asl-validator, assertions
+	$(PY) -m pytest -q -p no:cacheprovider tests/infra
+
+infra-synth: $(INFRA_STAMP) ## every stack into infra/cdk.out (China stacks need -c cn.jwks_url=... see infra/README.md)
+	cd infra && .venv/bin/python app.py
 
 # The frontend's npm packages (echarts; playwright-core and axe-core for the browser tests) from the lockfile,
 # and Debian's Chromium for those tests; node/npm and chromium are installed with apt-get only when missing.
@@ -35,7 +58,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy .
 
-test: lint typecheck web-setup ## ruff, mypy strict and every test tier (unit, integration, e2e)
+test: lint typecheck web-setup $(INFRA_STAMP) $(INFRA_NPM) ## ruff, mypy strict and every test tier (unit, integration, e2e, infra)
 	$(PY) -m pytest -q -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
@@ -55,4 +78,4 @@ bench: $(STAMP) ## benchmarks: prints a table of figures against their targets
 	$(PY) -m tests.bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache web/node_modules test-artifacts
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache web/node_modules test-artifacts infra/.venv infra/node_modules infra/cdk.out infra/chalice.out

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from chalice.app import Chalice, SQSEvent
+from chalice.app import Chalice, DynamoDBEvent, SQSEvent
 
-from chalicelib.core import jobs
+from chalicelib.core import audit_archive, jobs
 from chalicelib.core.authorizer import auth_blueprint
 from chalicelib.core.middleware import register_middleware
 from chalicelib.slices import blueprints
@@ -25,3 +25,10 @@ def run_jobs(event: SQSEvent) -> None:
     """Background jobs (large imports): each message names a job; locally `jobs.drain()` runs the same code."""
     for record in event:
         jobs.handle_message(record.body)
+
+
+@app.on_dynamodb_record(stream_arn=audit_archive.deploy_stream_arn(), batch_size=100, starting_position="TRIM_HORIZON")
+def archive_audit(event: DynamoDBEvent) -> None:
+    """Audit events to the write-once archive bucket (S3 Object Lock); a failure retries the batch."""
+    for record in event:
+        audit_archive.archive_record(record.event_name, record.new_image)

@@ -1,0 +1,1 @@
+"""infra/ stacks: the CDK constructs of the service (run with infra/.venv)."""
