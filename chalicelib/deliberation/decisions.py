@@ -10,7 +10,7 @@ from typing import Any
 
 from chalicelib.core import workflows
 from chalicelib.core.audit import Actor, AuditStore
-from chalicelib.core.auth import Principal
+from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.errors import field_error, not_found
 from chalicelib.core.privacy import mask_name
 from chalicelib.deliberation import rules
@@ -91,8 +91,12 @@ class DecisionService:
         self.orchestrator = orchestrator
 
     def _visible(self, principal: Principal, decision_id: str) -> VillageDecisionModel:
+        """Those above the village see it, and so do the 三长 within it (两公开: the decision is public)."""
         item = self.store.decision(decision_id)
-        if item is None or not principal.sees_unit(item.village_path):
+        inside = (
+            principal.unit_scope is not None and path_within(principal.unit_scope, item.village_path) if item else False
+        )
+        if item is None or not (principal.sees_unit(item.village_path) or inside):
             raise not_found("村级决策事项", "Village decision")
         return item
 

@@ -19,6 +19,7 @@ from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.errors import Conflict, Forbidden, field_error, not_found
+from chalicelib.core.observability import logger
 from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.core.privacy import mask_name
 from chalicelib.deliberation import rules
@@ -695,7 +696,10 @@ class DeliberationService:
         self._save(actor, item, before, "deliberation.decisions", changes)
         for request in whistles:
             for hook in WHISTLE_HOOKS:
-                hook(request)
+                try:
+                    hook(request)
+                except Exception:  # the decision is stored; the request stays on it (`whistle_requested`)
+                    logger().exception("whistle hook failed", extra={"whistle": request.id})
         return self._out(item)
 
     # -- minutes ---------------------------------------------------------------------------------------
