@@ -79,3 +79,16 @@ def test_the_workflows_render_with_every_table_and_duration(name: str, tmp_path:
         for target in [state.get("Next"), state.get("Default"), *(c["Next"] for c in state.get("Choices", []))]:
             assert target is None or target in states
     assert workflows.DURATIONS["objection_window"] == 7 * 86400
+
+
+def test_the_objection_window_closes_by_the_clock() -> None:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from chalicelib.deliberation.decisions import effective_stage  # noqa: PLC0415
+    from chalicelib.deliberation.store import VillageDecisionModel  # noqa: PLC0415
+
+    item = VillageDecisionModel("d", stage="objection_window", objection_until="2026-11-27T00:00:00Z")
+    assert effective_stage(item, datetime(2026, 11, 26, 23, 59, 59, tzinfo=UTC)) == "objection_window"
+    assert effective_stage(item, datetime(2026, 11, 27, tzinfo=UTC)) == "implementation"
+    item.stage = "party_meeting"
+    assert effective_stage(item, datetime(2027, 1, 1, tzinfo=UTC)) == "party_meeting"
