@@ -14,9 +14,15 @@ import boto3
 import pytest
 
 from chalicelib.core import workflows
+from chalicelib.core.audit import Actor, AuditStore
+from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.settings import get_settings
 from chalicelib.deliberation import orchestration, service
-from chalicelib.deliberation.service import WhistleRequest
+from chalicelib.deliberation.orchestration import Orchestrator
+from chalicelib.deliberation.service import DeliberationService, WhistleRequest
+from chalicelib.deliberation.store import DeliberationStore
+from chalicelib.grid.service import default_service as grid_service
+from chalicelib.localstack.seed import DEMO_ACCOUNTS
 from chalicelib.localstack.state import create_state_machines
 from tests.support import Answer, ApiClient
 
@@ -293,3 +299,38 @@ def test_concerns_are_scoped_validated_and_answered_on_the_spot(flows: ApiClient
     )  # fmt: skip
     assert taken.status == 409
     assert api.get(f"/v1/concerns/{spot}", user="zf-town").status == 404
+
+
+def test_a_meeting_concluded_while_its_execution_is_lost_restarts_the_workflow_at_the_next_stage(
+    flows: ApiClient,
+) -> None:
+    api = flows
+    delib = start(api, [concern(api, "水渠堵塞", "water")])["id"]
+    waiting_at(api, delib, "courtyard_meeting")
+    record = ok(api.get(f"/v1/deliberations/{delib}", user="qs-group"))
+    answer = {"concern": record["concerns"][0], "outcome": "forwarded"}
+    ok(api.post(f"/v1/deliberations/{delib}/answers", user="qs-group", body={"items": [answer]}))
+    ok(
+        api.post(
+            f"/v1/deliberations/{delib}/attendance",
+            user="qs-group",
+            body={"attendees": [{"kind": "resident", "name": "王秀兰"}]},
+        )
+    )
+    ok(api.post(f"/v1/deliberations/{delib}/minutes", user="qs-group", body={"text": "纪要"}))
+    sfn = boto3.client("stepfunctions")
+    sfn.delete_state_machine(stateMachineArn=get_settings().state_machine_arn("deliberation"))
+    create_state_machines()  # the execution waiting for this meeting is gone, and nobody resumed it
+    store = DeliberationStore(audit=AuditStore())
+    quick = DeliberationService(
+        store=store,
+        grid=grid_service(),
+        catalogue=CatalogueStore(),
+        orchestrator=Orchestrator(workflow="deliberation", store=store, token_wait=0.5),
+    )
+    group = next(a for a in DEMO_ACCOUNTS if a.username == "qs-group")
+    actor = Actor(sub=group.sub, role=group.role, scope=group.scope, request_id="test")
+    moved = quick.freeze_minutes(group.principal(), actor, delib)
+    assert moved.stage == "analysis_meeting"
+    resumed = waiting_at(api, delib, "analysis_meeting")["workflow"]
+    assert resumed["execution"] == f"{delib}-analysis_meeting-r1"
