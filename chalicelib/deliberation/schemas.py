@@ -90,7 +90,8 @@ class ConcernPage(Out):
 class DeliberationIn(Strict):
     unit: str = Field(pattern=CODE, description="召开屋场恳谈会的组、片或邻 / the group (or courtyard) meeting")
     title: str = Field(min_length=1, max_length=60, description="议题 / title")
-    concerns: list[str] = Field(min_length=1, max_length=50, description="纳入议事的诉求 / concerns taken up")
+    # at most 40: a change is one DynamoDB transaction (each concern and its audit event; limit 100 items)
+    concerns: list[str] = Field(min_length=1, max_length=40, description="纳入议事的诉求 / concerns taken up")
     convened_on: date = Field(description="召开日期 / date of the courtyard meeting")
     place: str = Field(min_length=1, max_length=60, description="地点（屋场）/ place")
 
@@ -126,7 +127,7 @@ class CourtyardOutcomeIn(Strict):
 
 
 class AnswersIn(Strict):
-    items: list[CourtyardOutcomeIn] = Field(min_length=1, max_length=50)
+    items: list[CourtyardOutcomeIn] = Field(min_length=1, max_length=40)
 
 
 class GradeIn(Strict):
@@ -146,7 +147,7 @@ class GradeIn(Strict):
 
 
 class GradesIn(Strict):
-    items: list[GradeIn] = Field(min_length=1, max_length=50)
+    items: list[GradeIn] = Field(min_length=1, max_length=24)  # an assignment writes four items
 
 
 class WhistleIn(Strict):
@@ -163,7 +164,7 @@ class TownDecisionIn(Strict):
 
 
 class TownDecisionsIn(Strict):
-    items: list[TownDecisionIn] = Field(min_length=1, max_length=50)
+    items: list[TownDecisionIn] = Field(min_length=1, max_length=40)
 
 
 class MinutesIn(Strict):
