@@ -18,6 +18,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "chalicelib.community.routes",
     "chalicelib.showings.routes",
     "chalicelib.mediation.routes",
+    "chalicelib.deliberation.routes",
 )
 
 # Modules holding tables that no route module imports yet.

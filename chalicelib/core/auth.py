@@ -63,6 +63,30 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "imports:write": frozenset({"village_cadre", "town_cadre", "city_admin"}),
     "catalogue:write": frozenset({"city_admin"}),
     "audit:read": frozenset({"auditor", "city_admin"}),
+    # 民情三会: concerns, the three meetings (each run from its level), the responsibility list, 四议两公开
+    "concerns:read": frozenset(
+        {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
+    ),
+    "concerns:write": frozenset(
+        {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
+    ),
+    "deliberations:read": frozenset(
+        {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
+    ),
+    "deliberations:confirm": frozenset(
+        {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
+    ),
+    "deliberations:convene": frozenset({"group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}),
+    "deliberations:analyse": frozenset({"village_cadre", "town_cadre", "city_admin"}),
+    "deliberations:review": frozenset({"town_cadre", "city_admin"}),
+    "responsibility:read": frozenset(
+        {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
+    ),
+    "responsibility:write": frozenset({"group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}),
+    "village_decisions:read": frozenset(
+        {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
+    ),
+    "village_decisions:write": frozenset({"village_cadre", "town_cadre", "city_admin"}),
 }
 
 ROLE_LABELS: dict[str, tuple[str, str]] = {

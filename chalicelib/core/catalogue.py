@@ -99,6 +99,19 @@ DEFAULT_CATALOGUES: dict[str, list[tuple[str, str, str]]] = {
         ("civility_panel", "新时代文明裁判团", "New-era civility panel"),
         ("other", "其他调解组织", "Other mediation team"),
     ],
+    # 诉求 categories (民情三会)
+    "concern_category": [
+        ("roads", "道路交通", "Roads and transport"),
+        ("water", "水利供水", "Water and irrigation"),
+        ("environment", "环境卫生", "Environment and sanitation"),
+        ("neighbour_dispute", "邻里纠纷", "Neighbour dispute"),
+        ("land", "土地宅基地", "Land and homesteads"),
+        ("social_security", "社会保障", "Social security"),
+        ("elderly_children", "一老一小", "Elderly and children"),
+        ("public_safety", "治安安全", "Public safety"),
+        ("village_affairs", "村务管理", "Village affairs"),
+        ("other", "其他", "Other"),
+    ],
 }
 
 

@@ -146,3 +146,6 @@ def seed_demo_people() -> None:
     for unit, name, phone, member in DEMO_HEADS:
         appointment = AppointmentIn(person_name=name, phone=phone, is_member=member, start=date(2024, 3, 1))
         service.appoint(admin, SYSTEM_ACTOR, unit, appointment)
+    from chalicelib.deliberation.demo import seed_demo_concerns  # noqa: PLC0415
+
+    seed_demo_concerns()  # 夏铎铺's water dispute, ready for a courtyard meeting

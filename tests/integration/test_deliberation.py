@@ -1,0 +1,336 @@
+"""民情三会 under moto's real Step Functions engine: a 屋场恳谈会 in 鹊山村第一组 forwards a road repair and a water
+dispute; the 民情分析会 grades them (one assigned, one sent up); the town review decides and blows a whistle; the
+responsibility item is tracked to 销号. Deadlines lapse into 挂牌督办, and a lost execution resumes from DynamoDB."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib.core import workflows
+from chalicelib.core.audit import Actor, AuditStore
+from chalicelib.core.catalogue import CatalogueStore
+from chalicelib.core.settings import get_settings
+from chalicelib.deliberation import orchestration, service
+from chalicelib.deliberation.orchestration import Orchestrator
+from chalicelib.deliberation.service import DeliberationService, WhistleRequest
+from chalicelib.deliberation.store import DeliberationStore
+from chalicelib.grid.service import default_service as grid_service
+from chalicelib.localstack.seed import DEMO_ACCOUNTS
+from chalicelib.localstack.state import create_state_machines
+from tests.support import Answer, ApiClient
+
+Z01 = "430182-DCQ-QS-P01-Z01"
+L01 = "430182-DCQ-QS-P01-Z01-L01"
+QS = "430182-DCQ-QS"
+DCQ = "430182-DCQ"
+
+
+@pytest.fixture
+def flows(api: ApiClient) -> Iterator[ApiClient]:
+    orchestration.reset()
+    yield api
+    orchestration.reset()
+
+
+def ok(answer: Answer, status: int = 200) -> Any:
+    assert answer.status == status, answer.body.decode()
+    return answer.json
+
+
+def eventually(check: Callable[[], Any], seconds: float = 15.0) -> Any:
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.1)
+
+
+def concern(api: ApiClient, text: str, category: str, *, user: str = "qs-group", **extra: Any) -> str:
+    body = {"text": text, "category": category, "unit": Z01, "raised_by": "周建国", **extra}
+    return str(ok(api.post("/v1/concerns", user=user, body=body), 201)["id"])
+
+
+def household(api: ApiClient) -> str:
+    body = {"unit": L01, "address": "鹊山村第一组4号", "head_name": "周建国", "residents": 5}
+    return str(ok(api.post("/v1/households", user="qs-group", body=body), 201)["id"])
+
+
+def start(api: ApiClient, concerns: list[str], user: str = "qs-group") -> dict[str, Any]:
+    body = {
+        "unit": Z01, "title": "第一组屋场恳谈会", "concerns": concerns,
+        "convened_on": date.today().isoformat(), "place": "周家屋场",
+    }  # fmt: skip
+    result: dict[str, Any] = ok(api.post("/v1/deliberations", user=user, body=body), 201)
+    return result
+
+
+def waiting_at(api: ApiClient, deliberation: str, step: str) -> dict[str, Any]:
+    def check() -> dict[str, Any] | None:
+        got: dict[str, Any] = ok(api.get(f"/v1/deliberations/{deliberation}", user="city-admin"))
+        return got if got["workflow"]["step"] == step else None
+
+    result: dict[str, Any] = eventually(check)
+    return result
+
+
+def meeting(record: dict[str, Any], stage: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(m for m in record["meetings"] if m["stage"] == stage)
+    return found
+
+
+def conclude(api: ApiClient, deliberation: str, user: str, attendees: list[dict[str, Any]]) -> dict[str, Any]:
+    ok(api.post(f"/v1/deliberations/{deliberation}/attendance", user=user, body={"attendees": attendees}))
+    ok(api.post(f"/v1/deliberations/{deliberation}/minutes", user=user, body={"text": "会议纪要：逐项研究。"}))
+    ok(api.post(f"/v1/deliberations/{deliberation}/minutes/confirm", user=user))
+    result: dict[str, Any] = ok(api.post(f"/v1/deliberations/{deliberation}/minutes/freeze", user=user))
+    return result
+
+
+def test_a_road_repair_goes_from_the_courtyard_to_the_responsibility_list_and_a_water_dispute_to_a_whistle(
+    flows: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = flows
+    whistles: list[WhistleRequest] = []
+    monkeypatch.setattr(service, "WHISTLE_HOOKS", [whistles.append])
+    # GIVEN three concerns logged by the 组长 of 鹊山村第一组
+    road = concern(api, "村道坑洼，雨天积水难行，请求修路", "roads")
+    water = concern(api, "夏铎铺灌溉用水纠纷，上下游两组争水", "water", household=household(api), unit=None)
+    lamp = concern(api, "组里路灯不亮", "environment")
+    logged = ok(api.get(f"/v1/concerns/{road}", user="qs-area"))
+    assert logged["raised_by"] == "周**" and logged["status"] == "open"
+
+    # WHEN the courtyard meeting is convened on them
+    record = start(api, [road, water, lamp])
+    assert record["stage"] == "courtyard_meeting" and record["stage_label"] == "屋场恳谈会"
+    delib = record["id"]
+    waiting_at(api, delib, "courtyard_meeting")
+    grading_too_early = api.post(
+        f"/v1/deliberations/{delib}/grades", user="qs-village",
+        body={"items": [{"concern": road, "grade": "urgent", "action": "town"}]},
+    )  # fmt: skip
+    assert grading_too_early.status == 409 and "屋场恳谈会" in grading_too_early.json["error"]["message"]
+    ok(
+        api.post(
+            f"/v1/deliberations/{delib}/attendance", user="qs-group",
+            body={"attendees": [
+                {"kind": "grid_head", "name": "张良科"}, {"kind": "cadre", "name": "刘晓华"},
+                {"kind": "resident", "name": "周建国"},
+            ]},
+        )
+    )  # fmt: skip
+    answers = {
+        "items": [
+            {"concern": road, "outcome": "forwarded"},
+            {"concern": water, "outcome": "forwarded"},
+            {"concern": lamp, "outcome": "answered", "answer": "已报电工，本周内修复"},
+        ]
+    }
+    ok(api.post(f"/v1/deliberations/{delib}/answers", user="qs-group", body=answers))
+    ok(api.post(f"/v1/deliberations/{delib}/minutes", user="qs-group", body={"text": "屋场恳谈会纪要（草稿）"}))
+    ok(api.post(f"/v1/deliberations/{delib}/minutes", user="qs-group", body={"text": "屋场恳谈会纪要（修改稿）"}))
+    # two attendees confirm at the same moment: both confirmations land
+    results: list[Answer] = []
+    threads = [
+        threading.Thread(
+            target=lambda u=u: results.append(api.post(f"/v1/deliberations/{delib}/minutes/confirm", user=u))
+        )
+        for u in ("zhang-liangke", "qs-group")
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.status for r in results] == [200, 200]
+    frozen = ok(api.post(f"/v1/deliberations/{delib}/minutes/freeze", user="qs-group"))
+
+    # THEN the minutes are frozen with both confirmations, and the village's analysis meeting is next
+    courtyard = meeting(frozen, "courtyard_meeting")
+    assert courtyard["minutes"]["frozen"] and len(courtyard["minutes"]["hash"]) == 64
+    assert len(courtyard["minutes"]["versions"]) == 2 and len(courtyard["minutes"]["confirmed_by"]) == 2
+    assert [a["name"] for a in courtyard["attendees"]] == ["张**", "刘**", "周**"]
+    assert frozen["stage"] == "analysis_meeting"
+    amend = api.post(f"/v1/deliberations/{delib}/minutes", user="qs-group", body={"text": "改"})
+    assert amend.status == 403  # the group cannot run the village's meeting
+    assert ok(api.get(f"/v1/concerns/{lamp}", user="qs-group"))["status"] == "answered"
+    waiting_at(api, delib, "analysis_meeting")
+
+    # the 民情分析会 grades: the road is urgent and assigned to the group, the water dispute goes to the town
+    deadline = (date.today() + timedelta(days=10)).isoformat()
+    grades = {
+        "items": [
+            {"concern": road, "grade": "urgent", "action": "assign", "task": "修复第一组村道", "lead_unit": Z01,
+             "responsible_units": ["430182-DCQ-QS-P01"], "deadline": deadline},
+            {"concern": water, "grade": "important", "action": "town"},
+        ]
+    }  # fmt: skip
+    assert api.post(f"/v1/deliberations/{delib}/grades", user="qs-group", body=grades).status == 403
+    graded = ok(api.post(f"/v1/deliberations/{delib}/grades", user="qs-village", body=grades))
+    outcome = {o["concern"]: o for o in meeting(graded, "analysis_meeting")["outcomes"]}
+    item = outcome[road]["item"]
+    assert outcome[road]["grade"] == "urgent" and outcome[water]["action"] == "town"
+    conclude(api, delib, "qs-village", [{"kind": "cadre", "name": "刘晓华"}, {"kind": "grid_head", "name": "杨志强"}])
+    waiting_at(api, delib, "town_review")
+
+    # the town review decides the water dispute one matter at a time and blows a whistle for the water bureau
+    decisions = {"items": [{"concern": water, "decision": "镇水利站牵头，两组轮灌", "lead_department": "water",
+                            "whistle": {"department": "water", "kind": "tough"}}]}  # fmt: skip
+    assert api.post(f"/v1/deliberations/{delib}/decisions", user="qs-village", body=decisions).status == 403
+    decided = ok(api.post(f"/v1/deliberations/{delib}/decisions", user="dcq-town", body=decisions))
+    whistle = meeting(decided, "town_review")["outcomes"][0]["whistle_requested"]
+    assert [w.id for w in whistles] == [whistle["id"]] and whistles[0].department == "water"
+    closed = conclude(api, delib, "dcq-town", [{"kind": "department", "name": "水利站"}])
+    assert closed["stage"] == "closed"
+    waiting_at(api, delib, "closed")
+    assert ok(api.get(f"/v1/concerns/{water}", user="qs-group"))["status"] == "closed"
+
+    # every step is on the timeline
+    steps = [
+        (e["kind"], e["stage"]) for e in ok(api.get(f"/v1/deliberations/{delib}/timeline", user="qs-area"))["items"]
+    ]
+    for stage in ("courtyard_meeting", "analysis_meeting", "town_review"):
+        assert ("concluded", stage) in steps
+    assert steps[0] == ("started", "courtyard_meeting") and steps[-1] == ("closed", None)
+    late = api.post(f"/v1/deliberations/{delib}/answers", user="qs-group", body=answers)
+    assert late.status == 409 and "已办结" in late.json["error"]["message"]
+
+    # the road repair is tracked from 挂号 to 销号
+    base = f"/v1/responsibility-items/{item}"
+    assert ok(api.get(base, user="qs-area"))["status"] == "registered"
+    ok(api.post(f"{base}/progress", user="qs-area", body={"kind": "accept", "unit": "430182-DCQ-QS-P01"}))
+    assert api.post(f"{base}/close", user="qs-group", body={"satisfaction": "satisfied"}).status == 409
+    ok(api.post(f"{base}/progress", user="qs-group", body={"kind": "done", "note": "已铺设水泥路面"}))
+    reopened = ok(api.post(f"{base}/close", user="qs-village", body={"satisfaction": "unsatisfied"}))
+    assert reopened["status"] == "in_progress"
+    ok(api.post(f"{base}/progress", user="qs-group", body={"kind": "done", "note": "补修排水沟"}))
+    closed_item = ok(api.post(f"{base}/close", user="qs-village", body={"satisfaction": "satisfied"}))
+    assert closed_item["status"] == "closed" and closed_item["accepted_by"] == ["430182-DCQ-QS-P01"]
+    assert ok(api.get(f"/v1/concerns/{road}", user="qs-group"))["status"] == "closed"
+    sfn = boto3.client("stepfunctions")
+    arn = ok(api.get(f"/v1/deliberations/{delib}", user="dcq-town"))["workflow"]["execution"]
+    assert arn == f"{delib}-courtyard_meeting"
+    listed = ok(api.get(f"/v1/units/{QS}/deliberations", user="qs-village"))["items"]
+    assert [d["id"] for d in listed] == [delib]
+    assert sfn is not None
+
+
+def test_a_lapsed_meeting_is_escalated_to_the_level_above_and_can_still_be_held(
+    flows: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = flows
+    monkeypatch.setenv("WORKFLOW_SECONDS_COURTYARD_MEETING", "1")
+    create_state_machines()
+    delib = start(api, [concern(api, "垃圾清运不及时", "environment")])["id"]
+
+    def lapsed() -> dict[str, Any] | None:
+        got: dict[str, Any] = ok(api.get(f"/v1/deliberations/{delib}", user="qs-village"))
+        return got if got["workflow"]["lapses"] else None
+
+    record = eventually(lapsed)
+    assert record["workflow"]["lapses"][0]["stage"] == "courtyard_meeting"
+    assert record["workflow"]["lapses"][0]["escalated_to"] == QS
+    board = ok(api.get(f"/v1/units/{QS}/supervision", user="qs-village"))
+    assert [m["record"] for m in board["lapsed_meetings"]] == [delib]
+    assert (
+        ok(api.get(f"/v1/units/{DCQ}/supervision", user="dcq-town"))["lapsed_meetings"][0]["step"]
+        == "courtyard_meeting"
+    )
+    kinds = [e["kind"] for e in ok(api.get(f"/v1/deliberations/{delib}/timeline", user="qs-group"))["items"]]
+    assert kinds == ["started", "lapsed"]
+    # the overdue meeting is still held, and the deliberation goes on
+    answer = {"concern": record["concerns"][0], "outcome": "answered", "answer": "已协调清运"}
+    ok(api.post(f"/v1/deliberations/{delib}/answers", user="qs-group", body={"items": [answer]}))
+    closed = conclude(api, delib, "qs-group", [{"kind": "resident", "name": "李桂香"}])
+    assert closed["stage"] == "closed"
+    waiting_at(api, delib, "closed")
+    assert ok(api.get(f"/v1/units/{QS}/supervision", user="qs-village"))["lapsed_meetings"] == []
+
+
+def test_a_lost_execution_is_resumed_at_the_step_recorded_in_dynamodb(flows: ApiClient) -> None:
+    api = flows
+    delib = start(api, [concern(api, "桥梁护栏松动", "roads")])["id"]
+    first = waiting_at(api, delib, "courtyard_meeting")["workflow"]
+    # the executions are lost, as when the local stack restarts on a fresh Step Functions backend
+    sfn = boto3.client("stepfunctions")
+    machine = get_settings().state_machine_arn("deliberation")
+    sfn.delete_state_machine(stateMachineArn=machine)
+    create_state_machines()
+    arn = f"{machine.replace(':stateMachine:', ':execution:')}:{first['execution']}"
+    assert workflows.resume_all() == 1
+    assert workflows.resume_all() == 0  # the new execution runs: nothing more to resume
+    resumed = waiting_at(api, delib, "courtyard_meeting")["workflow"]
+    assert resumed["execution"] == f"{delib}-courtyard_meeting-r1" and resumed["restarts"] == 1
+    record = ok(api.get(f"/v1/deliberations/{delib}", user="qs-group"))
+    ok(api.post(f"/v1/deliberations/{delib}/answers", user="qs-group",
+                body={"items": [{"concern": record["concerns"][0], "outcome": "forwarded"}]}))  # fmt: skip
+    moved = conclude(api, delib, "qs-group", [{"kind": "resident", "name": "陈志强"}])
+    assert moved["stage"] == "analysis_meeting"
+    waiting_at(api, delib, "analysis_meeting")
+    status = sfn.describe_execution(executionArn=arn.replace(first["execution"], resumed["execution"]))["status"]
+    assert status == "RUNNING"
+
+
+def test_concerns_are_scoped_validated_and_answered_on_the_spot(flows: ApiClient) -> None:
+    api = flows
+    bad = api.post("/v1/concerns", user="qs-group", body={"text": "x", "category": "nope", "unit": Z01})
+    assert bad.status == 422 and bad.json["error"]["fields"][0]["path"] == "body.category"
+    foreign = api.post(
+        "/v1/concerns", user="qs-group", body={"text": "x", "category": "roads", "unit": "430182-ZF-QQH"}
+    )
+    assert foreign.status == 422 and foreign.json["error"]["fields"][0]["path"] == "body.unit"
+    spot = concern(api, "低保政策咨询", "social_security", user="zhang-liangke", unit=L01)
+    answered = ok(api.post(f"/v1/concerns/{spot}/answer", user="zhang-liangke", body={"answer": "已讲解政策"}))
+    assert answered["status"] == "answered" and answered["status_label"] == "已当场答复"
+    again = api.post(f"/v1/concerns/{spot}/answer", user="zhang-liangke", body={"answer": "再答"})
+    assert again.status == 409
+    listed = ok(api.get(f"/v1/units/{QS}/concerns?status=answered", user="qs-village"))["items"]
+    assert [c["id"] for c in listed] == [spot]
+    taken = api.post(
+        "/v1/deliberations", user="qs-group",
+        body={"unit": Z01, "title": "t", "concerns": [spot], "convened_on": "2026-01-01", "place": "p"},
+    )  # fmt: skip
+    assert taken.status == 409
+    assert api.get(f"/v1/concerns/{spot}", user="zf-town").status == 404
+
+
+def test_a_meeting_concluded_while_its_execution_is_lost_restarts_the_workflow_at_the_next_stage(
+    flows: ApiClient,
+) -> None:
+    api = flows
+    delib = start(api, [concern(api, "水渠堵塞", "water")])["id"]
+    waiting_at(api, delib, "courtyard_meeting")
+    record = ok(api.get(f"/v1/deliberations/{delib}", user="qs-group"))
+    answer = {"concern": record["concerns"][0], "outcome": "forwarded"}
+    ok(api.post(f"/v1/deliberations/{delib}/answers", user="qs-group", body={"items": [answer]}))
+    ok(
+        api.post(
+            f"/v1/deliberations/{delib}/attendance",
+            user="qs-group",
+            body={"attendees": [{"kind": "resident", "name": "王秀兰"}]},
+        )
+    )
+    ok(api.post(f"/v1/deliberations/{delib}/minutes", user="qs-group", body={"text": "纪要"}))
+    sfn = boto3.client("stepfunctions")
+    sfn.delete_state_machine(stateMachineArn=get_settings().state_machine_arn("deliberation"))
+    create_state_machines()  # the execution waiting for this meeting is gone, and nobody resumed it
+    store = DeliberationStore(audit=AuditStore())
+    quick = DeliberationService(
+        store=store,
+        grid=grid_service(),
+        catalogue=CatalogueStore(),
+        orchestrator=Orchestrator(workflow="deliberation", store=store, token_wait=0.5),
+    )
+    group = next(a for a in DEMO_ACCOUNTS if a.username == "qs-group")
+    actor = Actor(sub=group.sub, role=group.role, scope=group.scope, request_id="test")
+    moved = quick.freeze_minutes(group.principal(), actor, delib)
+    assert moved.stage == "analysis_meeting"
+    resumed = waiting_at(api, delib, "analysis_meeting")["workflow"]
+    assert resumed["execution"] == f"{delib}-analysis_meeting-r1"
