@@ -14,6 +14,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "chalicelib.grid.routes",
     "chalicelib.grid.import_routes",
     "chalicelib.members.routes",
+    "chalicelib.scoring.routes",
 )
 
 # Modules holding tables that no route module imports yet.
