@@ -78,7 +78,8 @@ def _quarter(card: dict[str, Any]) -> dict[str, Any]:
 def _board(api: ApiClient, unit: str = VILLAGE, dimension: str = "total") -> list[tuple[str, int]]:
     answer = api.get(f"/v1/units/{unit}/scoring/leaderboard?period={PERIOD}&dimension={dimension}", user="city-admin")
     assert answer.status == 200, answer.body
-    return [(s["name"], s["points"]) for s in answer.json["items"]]
+    key = (lambda s: s["points"]) if dimension == "total" else (lambda s: s["dimensions"][dimension])
+    return [(s["name"], key(s)) for s in answer.json["items"]]
 
 
 def _tiers(api: ApiClient, unit: str = VILLAGE) -> dict[str, int]:
@@ -129,3 +130,123 @@ def test_zhang_liangke_earns_30_points_for_fire_fighting_through_the_whole_chain
     again = api.post(f"/v1/scoring/entries/{entry['id']}/reversal", user="qs-village", body={"reason": "再次"})
     assert again.status == 409
     assert _quarter(_card(api, zhang))["points"] == 0
+
+
+def test_an_objection_during_the_notice_sends_the_entry_back_to_the_branch(api: ApiClient) -> None:
+    yang = _member(api, "杨志强")
+    entry = _claim(api, yang, "mediation_success", quantity=2, evidence=[]).json
+    assert entry["points"] == 10 and entry["explanation"] == "调解成功（第1版）：2件 × 5分 = 10分"
+    _review(api, entry["id"], "group", "qs-area")
+    on_notice = _review(api, entry["id"], "branch", "qs-village").json
+    assert on_notice["status"] == "public_notice"
+    assert _quarter(_card(api, yang))["pending"] == 10
+    early = api.post(f"/v1/scoring/entries/{entry['id']}/finalise", user="qs-village")
+    assert early.status == 409  # seven days of notice are not over
+    # a resident tells the 邻长, who files the objection with its reason
+    objection = api.post(
+        f"/v1/scoring/entries/{entry['id']}/objections",
+        user="zhang-liangke",
+        body={"reason": "其中一件纠纷并未调解成功", "objector": "胡明"},
+    )
+    assert objection.status == 200, objection.body
+    back = objection.json
+    assert back["status"] == "group_reviewed" and back["notice_ends"] is None
+    assert back["history"][-1]["status"] == "objected" and "并未调解成功" in back["history"][-1]["reason"]
+    assert _quarter(_card(api, yang))["pending"] == 0
+    assert api.get(f"/v1/units/{VILLAGE}/scoring/entries?status=public_notice", user="qs-village").json["items"] == []
+    queue = api.get(f"/v1/units/{VILLAGE}/scoring/entries?status=group_reviewed", user="qs-village").json["items"]
+    assert [e["id"] for e in queue] == [entry["id"]]
+    # the branch looks again and rejects it, with a reason
+    rejected = _review(api, entry["id"], "branch", "qs-village", "reject", reason="经核实，调解未成功")
+    assert rejected.status == 200 and rejected.json["status"] == "rejected"
+    assert _review(api, entry["id"], "branch", "qs-village").status == 409
+    quarter = _quarter(_card(api, yang))
+    assert (quarter["points"], quarter["pending"], quarter["score"]) == (0, 0, 60)
+
+
+def test_objections_close_with_the_notice(api: ApiClient) -> None:
+    _notice_days(api, 0)
+    yang = _member(api, "杨志强")
+    entry = _claim(api, yang, "mediation_success", quantity=1, evidence=[]).json
+    _review(api, entry["id"], "group", "qs-area")
+    _review(api, entry["id"], "branch", "qs-village")
+    late = api.post(f"/v1/scoring/entries/{entry['id']}/objections", user="qs-group", body={"reason": "太晚了"})
+    assert late.status == 409
+    assert api.get(f"/v1/scoring/entries/{entry['id']}", user="qs-group").json["status"] == "public_notice"
+
+
+def test_bad_claims_and_reviews_are_clear_errors_and_change_nothing(api: ApiClient) -> None:
+    zhang = _member(api, "张良科")
+    outsider = _member(api, "外村党员", unit=QQH_LEAF)
+
+    def field(answer: Answer) -> str:
+        assert answer.status == 422, answer.body
+        return str(answer.json["error"]["fields"][0]["path"])
+
+    assert field(_claim(api, zhang, evidence=[])) == "body.evidence"
+    assert field(_claim(api, zhang, quantity=4)) == "body.quantity"  # 40 points over the 30-point cap
+    assert field(_claim(api, zhang, "wall_removal", quantity=2)) == "body.quantity"  # a fixed item counts once
+    assert field(_claim(api, outsider)) == "body.member"
+    assert field(_claim(api, zhang, "no_such_item")) == "body.rule"
+    assert field(_claim(api, zhang, occurred_on=(TODAY + timedelta(days=1)).isoformat())) == "body.occurred_on"
+    assert field(_claim(api, zhang, evidence=["https://example.com/x.jpg"])) == "body.evidence.0"
+    entry = _claim(api, zhang, user="qs-area").json
+    own = _review(api, entry["id"], "group", "qs-area")
+    assert own.status == 403  # approving one's own claim
+    assert _review(api, entry["id"], "branch", "qs-village").status == 409  # not at this step yet
+    assert field(_review(api, entry["id"], "group", "qs-group", "reject")) == "body.reason"
+    assert _review(api, entry["id"], "group", "qs-group").status == 200
+    assert _review(api, entry["id"], "group", "qs-village").status == 409  # a second approval of the same step
+    assert _review(api, entry["id"], "group", "zhang-liangke").status == 403  # a 邻长 does not review
+    card = _quarter(_card(api, zhang))
+    assert (card["points"], card["pending"]) == (0, 0)
+    history = api.get(f"/v1/scoring/entries/{entry['id']}", user="qs-village").json["history"]
+    assert [h["status"] for h in history] == ["claimed", "group_reviewed"]
+
+
+def test_caps_hold_exactly_across_claims_and_approvals(api: ApiClient) -> None:
+    _notice_days(api, 0)
+    zhang = _member(api, "张良科")
+    _final(api, zhang, quantity=2)  # 20 of the 30-point cap
+    over = _claim(api, zhang, quantity=2)
+    assert over.status == 422 and "上限" in over.json["error"]["message"]
+    # two claims of 10 both fit when claimed; only the first approved fits the cap
+    first, second = _claim(api, zhang, quantity=1).json, _claim(api, zhang, quantity=1).json
+    for entry in (first, second):
+        assert _review(api, entry["id"], "group", "qs-area").status == 200
+    assert _review(api, first["id"], "branch", "qs-village").status == 200
+    refused = _review(api, second["id"], "branch", "qs-village")
+    assert refused.status == 422 and refused.json["error"]["fields"][0]["path"] == "body.decision"
+    assert api.post(f"/v1/scoring/entries/{first['id']}/finalise", user="qs-village").status == 200
+    assert _quarter(_card(api, zhang))["points"] == 30
+    # a reversal frees the cap again
+    assert api.post(f"/v1/scoring/entries/{first['id']}/reversal", user="qs-village", body={"reason": "误报"}).status == 201
+    assert _review(api, second["id"], "branch", "qs-village").status == 200
+
+
+def test_tiers_rankings_and_the_year_mean(api: ApiClient) -> None:
+    _notice_days(api, 0)
+    zhang, yang, hu, idle = (_member(api, n) for n in ("张良科", "杨志强", "胡明", "周建国"))
+    _final(api, zhang)  # 30: 90 优秀
+    _final(api, yang, quantity=2)  # 20: 80 良好
+    _final(api, yang, "mediation_success", quantity=1, evidence=[])  # +5 responsibility: 85
+    _final(api, hu, "missed_duty", quantity=1, evidence=[])  # -5: 55 不合格
+    assert _board(api) == [("张良科", 30), ("杨志强", 25), ("胡明", -5)]
+    assert _board(api, dimension="responsibility") == [("杨志强", 5), ("张良科", 0), ("胡明", -5)]
+    page = api.get(f"/v1/units/{VILLAGE}/scoring/leaderboard?period={PERIOD}&limit=2", user="qs-village").json
+    assert [s["rank"] for s in page["items"]] == [1, 2] and page["next_cursor"]
+    rest = api.get(
+        f"/v1/units/{VILLAGE}/scoring/leaderboard?period={PERIOD}&limit=2&cursor={page['next_cursor']}",
+        user="qs-village",
+    ).json
+    assert [(s["rank"], s["name"]) for s in rest["items"]] == [(3, "胡明")]
+    tiers = api.get(f"/v1/units/{VILLAGE}/scoring/tiers?period={PERIOD}", user="qs-village").json
+    assert {t["tier"]: t["members"] for t in tiers["tiers"]} == {"excellent": 1, "good": 1, "pass": 1, "fail": 1}
+    assert (tiers["members"], tiers["scored"], tiers["points"], tiers["final_entries"]) == (4, 3, 50, 4)
+    assert [t["label"] for t in tiers["tiers"]] == ["优秀", "良好", "合格", "不合格"]
+    card = _card(api, zhang)
+    scores = [q["score"] for q in card["quarters"]]
+    assert scores[-1] == 90 and all(s == 60 for s in scores[:-1])
+    assert card["year_score"] == round(sum(scores) / len(scores), 1)
+    assert _card(api, idle)["quarters"][-1]["tier"] == "pass"
+    assert [e["explanation"] for e in _card(api, hu)["entries"]] == ["履职缺位（扣分）（第1版）：1次 × -5分 = -5分"]
