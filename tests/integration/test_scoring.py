@@ -78,8 +78,8 @@ def _quarter(card: dict[str, Any]) -> dict[str, Any]:
 def _board(api: ApiClient, unit: str = VILLAGE, dimension: str = "total") -> list[tuple[str, int]]:
     answer = api.get(f"/v1/units/{unit}/scoring/leaderboard?period={PERIOD}&dimension={dimension}", user="city-admin")
     assert answer.status == 200, answer.body
-    key = (lambda s: s["points"]) if dimension == "total" else (lambda s: s["dimensions"][dimension])
-    return [(s["name"], key(s)) for s in answer.json["items"]]
+    items = answer.json["items"]
+    return [(s["name"], s["points"] if dimension == "total" else s["dimensions"][dimension]) for s in items]
 
 
 def _tiers(api: ApiClient, unit: str = VILLAGE) -> dict[str, int]:
@@ -220,7 +220,8 @@ def test_caps_hold_exactly_across_claims_and_approvals(api: ApiClient) -> None:
     assert api.post(f"/v1/scoring/entries/{first['id']}/finalise", user="qs-village").status == 200
     assert _quarter(_card(api, zhang))["points"] == 30
     # a reversal frees the cap again
-    assert api.post(f"/v1/scoring/entries/{first['id']}/reversal", user="qs-village", body={"reason": "误报"}).status == 201
+    reversal = api.post(f"/v1/scoring/entries/{first['id']}/reversal", user="qs-village", body={"reason": "误报"})
+    assert reversal.status == 201
     assert _review(api, second["id"], "branch", "qs-village").status == 200
 
 
