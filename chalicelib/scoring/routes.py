@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from chalicelib.core.api import ApiBlueprint, RequestContext
+from urllib.parse import quote
+
+from chalicelib.core.api import ApiBlueprint, Reply, RequestContext
+from chalicelib.grid.import_schemas import XLSX
 from chalicelib.scoring.schemas import (
     ClaimIn,
     EntryOut,
@@ -248,6 +251,37 @@ def leaderboard(ctx: RequestContext) -> LeaderboardOut:
 def tiers(ctx: RequestContext) -> TiersOut:
     q: PeriodQuery = ctx.query
     return _svc().tiers(ctx.user, ctx.path["code"], q.period)
+
+
+@api.route(
+    "/v1/units/{code}/scoring/export",
+    "GET",
+    permission="scoring:read",
+    query=PeriodQuery,
+    content_type=XLSX,
+    summary="导出单元季度积分（第二页为积分明细）/ Export a unit's quarter to Excel (entries on sheet two)",
+)
+def export_scores(ctx: RequestContext) -> Reply:
+    from chalicelib.scoring.export import unit_period_workbook  # noqa: PLC0415 - openpyxl only for exports
+
+    code, period = ctx.path["code"], ctx.query.period
+    data = unit_period_workbook(_svc(), ctx.user, code, period)
+    label = quote(f"三比积分-{code}-{period}.xlsx")
+    disposition = f"attachment; filename=\"scores-{code}-{period}.xlsx\"; filename*=UTF-8''{label}"
+    return Reply(data, 200, {"Content-Disposition": disposition})
+
+
+@api.route(
+    "/v1/units/{code}/scoring/notice",
+    "GET",
+    permission="scoring:read",
+    content_type="text/html",
+    summary="公示名单（可打印的页面）/ The public-notice list as a printable page",
+)
+def notice_page(ctx: RequestContext) -> Reply:
+    from chalicelib.scoring.export import notice_page as page  # noqa: PLC0415
+
+    return Reply(page(_svc(), ctx.user, ctx.path["code"]), 200, {"Content-Type": "text/html; charset=utf-8"})
 
 
 @api.route(

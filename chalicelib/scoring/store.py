@@ -450,10 +450,21 @@ class ScoringStore:
         return list(EntryModel.by_member.query(member_id, EntryModel.member_key.startswith(prefix)))
 
     def entries_below(
-        self, root: str, status: str, path: str, *, limit: int, after: dict[str, Any] | None
+        self,
+        root: str,
+        status: str,
+        path: str,
+        *,
+        limit: int,
+        after: dict[str, Any] | None,
+        period: str | None = None,
     ) -> tuple[list[EntryModel], Any]:
         result = EntryModel.by_state.query(
-            f"{root}#{status}", EntryModel.path_key.startswith(path + "/"), limit=limit, last_evaluated_key=after
+            f"{root}#{status}",
+            EntryModel.path_key.startswith(path + "/"),
+            filter_condition=None if period is None else EntryModel.period == period,
+            limit=limit,
+            last_evaluated_key=after,
         )
         items = list(result)
         return items, result.last_evaluated_key

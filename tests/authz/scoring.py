@@ -88,6 +88,8 @@ ENTRIES = _unit_get("entries?status=claimed")
 BOARD = _unit_get(f"leaderboard?period={PERIOD}")
 TIERS = _unit_get(f"tiers?period={PERIOD}")
 RULES = _unit_get("rules")
+XLSX = {"Accept": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+HTML = {"Accept": "text/html"}
 
 CASES: dict[str, Case] = {
     "GET /v1/scoring/policy": Case(own=lambda api, a, n: Req("GET", "/v1/scoring/policy")),
@@ -166,6 +168,14 @@ CASES: dict[str, Case] = {
     ),
     "GET /v1/units/{code}/scoring/leaderboard": Case(own=BOARD[0], other=BOARD[1]),
     "GET /v1/units/{code}/scoring/tiers": Case(own=TIERS[0], other=TIERS[1]),
+    "GET /v1/units/{code}/scoring/export": Case(
+        own=lambda api, a, n: Req("GET", f"/v1/units/{own_unit(a)}/scoring/export?period={PERIOD}", headers=XLSX),
+        other=lambda api, a, n: Req("GET", f"/v1/units/{OTHER_UNIT}/scoring/export?period={PERIOD}", headers=XLSX),
+    ),
+    "GET /v1/units/{code}/scoring/notice": Case(
+        own=lambda api, a, n: Req("GET", f"/v1/units/{own_unit(a)}/scoring/notice", headers=HTML),
+        other=lambda api, a, n: Req("GET", f"/v1/units/{OTHER_UNIT}/scoring/notice", headers=HTML),
+    ),
     "POST /v1/scoring/evidence": Case(
         own=lambda api, a, n: Req("POST", "/v1/scoring/evidence", {"content_type": "image/jpeg", "size": 1000})
     ),

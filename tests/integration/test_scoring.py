@@ -251,3 +251,39 @@ def test_tiers_rankings_and_the_year_mean(api: ApiClient) -> None:
     assert card["year_score"] == round(sum(scores) / len(scores), 1)
     assert _card(api, idle)["quarters"][-1]["tier"] == "pass"
     assert [e["explanation"] for e in _card(api, hu)["entries"]] == ["履职缺位（扣分）（第1版）：1次 × -5分 = -5分"]
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_the_branch_exports_its_quarter_and_prints_the_notice(api: ApiClient) -> None:
+    import io  # noqa: PLC0415
+
+    from openpyxl import load_workbook  # noqa: PLC0415
+
+    _notice_days(api, 0)
+    zhang, idle = _member(api, "张良科"), _member(api, "=周建国")
+    _final(api, zhang)
+    _notice_days(api, 7)
+    yang = _member(api, "杨志强")
+    on_notice = _claim(api, yang, "mediation_success", quantity=1, evidence=[]).json
+    _review(api, on_notice["id"], "group", "qs-area")
+    _review(api, on_notice["id"], "branch", "qs-village")
+    answer = api.get(f"/v1/units/{VILLAGE}/scoring/export?period={PERIOD}", user="qs-village", headers={"Accept": XLSX})
+    assert answer.status == 200, answer.body
+    assert "attachment" in answer.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(answer.body))
+    assert book.sheetnames == ["积分汇总", "积分明细"]
+    scores = [list(r) for r in book["积分汇总"].iter_rows(values_only=True)]
+    assert scores[0][:3] == ["名次", "姓名", "所在单元"]
+    assert scores[1][:2] == [1, "张良科"] and scores[1][6:] == [30, 90, "优秀"]
+    names = [r[1] for r in scores[1:]]
+    assert "'=周建国" in names and "杨志强" in names  # no formula smuggled in; members at the base listed
+    entries = [list(r) for r in book["积分明细"].iter_rows(values_only=True)]
+    assert len(entries) == 2 and entries[1][0] == "张良科" and entries[1][6] == 30
+    assert "支部已初定" in str(entries[1][10])
+    page = api.get(f"/v1/units/{VILLAGE}/scoring/notice", user="qs-village", headers={"Accept": "text/html"})
+    assert page.status == 200 and page.headers["content-type"].startswith("text/html")
+    text = page.body.decode()
+    assert "鹊山村党员积分公示" in text and "杨志强" in text and "调解成功" in text and "张良科" not in text
+    assert idle
