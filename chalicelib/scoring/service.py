@@ -14,6 +14,7 @@ from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.errors import Conflict, Forbidden, check_version, field_error, not_found
 from chalicelib.core.paging import decode_cursor, encode_cursor
+from chalicelib.grid.schemas import LEVELS
 from chalicelib.grid.service import GridService
 from chalicelib.grid.service import default_service as grid_service
 from chalicelib.grid.store import UnitModel
@@ -211,7 +212,8 @@ class ScoringService:
     def rules_for_unit(self, principal: Principal, code: str) -> RuleList:
         unit = self.grid.visible_unit(principal, code)
         found: list[RuleModel] = []
-        for owner in unit.chain:
+        village = LEVELS.index("village")  # levels are fixed: the chain's codes are city, town, village...
+        for owner in (unit.chain[0], *unit.chain[village : village + 1]):
             found += self.store.rules_of(owner)
         found.sort(key=lambda r: (DIMENSIONS.index(r.dimension), r.owner, r.code))
         return RuleList(items=[rule_out(r, r.owner, r.code) for r in found])
@@ -555,13 +557,14 @@ class ScoringService:
         values["final_entries"] += entries_delta
         score = rules.score_of(policy, values["points"])
         chain = list(old.chain) if scored and old is not None and old.chain else list(item.chain)
+        tier = rules.tier_of(policy, score)
         return TotalsPlan(
             member_id=item.member_id, period=item.period,
             old_rev=int(old.rev) if scored and old is not None and old.rev is not None else None,
             name=item.member_name, chain=chain,
             unit_path=old.unit_path if scored and old is not None and old.unit_path else item.unit_path,
             values=values, score=score, old_tier=old.tier if scored and old is not None else None,
-            new_tier=rules.tier_of(policy, score).code, points_delta=points, entries_delta=entries_delta,
+            new_tier=tier.code, new_tier_label=tier.name_zh, points_delta=points, entries_delta=entries_delta,
             pending_delta=pending_delta,
         )  # fmt: skip
 
@@ -674,18 +677,16 @@ class ScoringService:
         self, principal: Principal, code: str, period: str, dimension: str, *, limit: int, cursor: str | None
     ) -> LeaderboardOut:
         unit = self.grid.visible_unit(principal, code)
-        policy = self.store.policy(unit.root)
         state: dict[str, Any] = decode_cursor(cursor) or {"k": None, "o": 0}
         offset = int(state.get("o") or 0)
         items, last = self.store.leaderboard(unit.code, period, dimension, limit=limit, after=state.get("k"))
         out = []
         for i, s in enumerate(items):
-            tier = next((t for t in policy.tiers if t.code == s.tier), policy.tiers[-1])
             out.append(
                 StandingOut(
                     rank=offset + i + 1, member=s.member_id, name=s.name, unit_path=s.unit_path, points=int(s.points),
                     dimensions={d: int(getattr(s, d)) for d in DIMENSIONS}, score=int(s.score), tier=s.tier,
-                    tier_label=tier.name_zh,
+                    tier_label=s.tier_label or s.tier,
                 )
             )  # fmt: skip
         next_cursor = encode_cursor({"k": last, "o": offset + len(items)}) if last else None

@@ -285,6 +285,7 @@ class StandingModel(Model):
     achievement = NumberAttribute()
     score = NumberAttribute()
     tier = UnicodeAttribute()
+    tier_label = UnicodeAttribute(null=True)  # the tier's Chinese name when written: a leaderboard reads no policy
     rank_total = UnicodeAttribute()
     rank_dedication = UnicodeAttribute()
     rank_responsibility = UnicodeAttribute()
@@ -345,6 +346,7 @@ class TotalsPlan:
     score: int
     old_tier: str | None
     new_tier: str
+    new_tier_label: str
     points_delta: int
     entries_delta: int
     pending_delta: int
@@ -569,7 +571,7 @@ class ScoringStore:
                     f"{code}#{plan.period}", plan.member_id, name=plan.name, unit_path=plan.unit_path,
                     points=values["points"], dedication=values["dedication"],
                     responsibility=values["responsibility"], achievement=values["achievement"],
-                    score=plan.score, tier=plan.new_tier,
+                    score=plan.score, tier=plan.new_tier, tier_label=plan.new_tier_label,
                     rank_total=rank_key(values["points"], plan.member_id),
                     rank_dedication=rank_key(values["dedication"], plan.member_id),
                     rank_responsibility=rank_key(values["responsibility"], plan.member_id),

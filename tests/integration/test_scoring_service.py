@@ -301,3 +301,59 @@ def test_evidence_uploads_are_presigned_with_type_and_size_bound(api: ApiClient)
     principal, actor = _as("qs-group")
     body = ClaimIn(member=zhang, rule="fire_fighting", quantity=1, occurred_on=date.today(), evidence=[upload["key"]])
     assert svc.claim(principal, actor, body).evidence == [upload["key"]]
+
+
+@pytest.fixture
+def dynamodb_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """Every DynamoDB call made while a test runs: (operation, parameters)."""
+    from botocore.client import BaseClient  # noqa: PLC0415
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+    original = BaseClient._make_api_call
+
+    def recording(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        if self.meta.service_model.service_name == "dynamodb":
+            calls.append((operation, params))
+        return original(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    return calls
+
+
+def test_numbers_finalising_is_one_transaction_and_top_k_reads_k_items(
+    api: ApiClient, dynamodb_calls: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """The figures the README reports: a finalisation is one TransactWriteItems (its item count), its calls
+    per request; a top-k leaderboard query asks for k items of one board, whatever the county holds."""
+    _notice_days(api, 0)
+    members = [_member(api, n) for n in ("张良科", "杨志强", "胡明")]
+    svc = default_service()
+    entries = []
+    for member in members:
+        entry = _claimed(svc, member)
+        svc.review(*_as("qs-area"), entry, "group", ReviewIn(decision="approve"))
+        svc.review(*_as("qs-village"), entry, "branch", ReviewIn(decision="approve"))
+        entries.append(entry)
+    dynamodb_calls.clear()
+    final = api.post(f"/v1/scoring/entries/{entries[0]}/finalise", user="qs-village")
+    assert final.status == 200
+    writes = [p for op, p in dynamodb_calls if op == "TransactWriteItems"]
+    assert len(writes) == 1  # one transaction: entry, totals, 6 standings, 6 unit sums, 6 tier counts, audit
+    assert len(writes[0]["TransactItems"]) == 1 + 1 + 6 + 6 + 6 + 1
+    finalise_calls = [op for op, _ in dynamodb_calls]
+    assert len(finalise_calls) == 6, finalise_calls  # profile, entry, policy, totals, audit head, the write
+    dynamodb_calls.clear()
+    approved = _claimed(svc, members[0], "mediation_success", 1)
+    svc.review(*_as("qs-area"), approved, "group", ReviewIn(decision="approve"))
+    dynamodb_calls.clear()
+    svc.review(*_as("qs-village"), approved, "branch", ReviewIn(decision="approve"))
+    writes = [p for op, p in dynamodb_calls if op == "TransactWriteItems"]
+    assert len(writes) == 1 and len(writes[0]["TransactItems"]) == 4  # entry, cap, pending, audit
+    for entry in entries[1:]:
+        svc.finalise(*_as("qs-village"), entry)
+    dynamodb_calls.clear()
+    board = api.get(f"/v1/units/430182-DCQ/scoring/leaderboard?period={PERIOD}&limit=2", user="dcq-town")
+    assert board.status == 200 and len(board.json["items"]) == 2
+    queries = [p for op, p in dynamodb_calls if op == "Query"]
+    assert len(queries) == 1 and queries[0]["Limit"] == 2 and queries[0]["IndexName"] == "by_total"
+    assert len(dynamodb_calls) == 3  # profile, unit, the board
