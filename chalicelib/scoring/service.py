@@ -582,21 +582,23 @@ class ScoringService:
 
         return self._retry(principal, entry_id, "public_notice", work)
 
-    def finalise_due(self, county: str, *, limit: int = 200) -> int:
-        """The sweep (a schedule): every entry of the county whose notice ended becomes final."""
+    def finalise_due(self, county: str, *, page: int = 200) -> int:
+        """The sweep (an hourly schedule): every entry of the county whose notice ended becomes final."""
         actor = Actor(sub="system:notice", role=SYSTEM_ROLE, scope=county, request_id="notice-sweep")
         system = Principal("system:notice", "system", "公示到期", SYSTEM_ROLE, "unit", county)
-        items, _ = self.store.entries_below(county, "public_notice", county, limit=limit, after=None)
-        done = 0
+        done, after = 0, None
         now = self.clock()
-        for item in items:
-            if item.notice_ends is not None and datetime.fromisoformat(item.notice_ends) <= now:
-                try:
-                    self.finalise(system, actor, item.id)
-                    done += 1
-                except Conflict:
-                    continue  # finalised or objected meanwhile
-        return done
+        while True:
+            items, after = self.store.entries_below(county, "public_notice", county, limit=page, after=after)
+            for item in items:
+                if item.notice_ends is not None and datetime.fromisoformat(item.notice_ends) <= now:
+                    try:
+                        self.finalise(system, actor, item.id)
+                        done += 1
+                    except Conflict:
+                        continue  # finalised or objected meanwhile
+            if not after:
+                return done
 
     def reverse(self, principal: Principal, actor: Actor, entry_id: str, data: ReversalIn) -> EntryOut:
         """A correction: a new final entry of the opposite points, referencing the original (which is never
@@ -717,6 +719,12 @@ class ScoringService:
 
 def _pause(attempt: int) -> None:
     time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # noqa: S311 - jitter, not a secret
+
+
+def sweep_notices() -> int:
+    """Finalise every entry whose public notice has ended, in every county with a scoring policy."""
+    svc = default_service()
+    return sum(svc.finalise_due(county) for county in svc.store.counties())
 
 
 def default_service() -> ScoringService:

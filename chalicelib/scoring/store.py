@@ -389,6 +389,10 @@ class ScoringStore:
             )  # fmt: skip
         return item
 
+    def counties(self) -> list[str]:
+        """Counties with a scoring policy: one item each, read by the hourly sweep (never by a request)."""
+        return [p.county for p in PolicyModel.scan(attributes_to_get=["county"])]
+
     def rule(self, owner: str, code: str) -> RuleModel | None:
         try:
             return RuleModel.get(owner, code)

@@ -357,3 +357,29 @@ def test_numbers_finalising_is_one_transaction_and_top_k_reads_k_items(
     queries = [p for op, p in dynamodb_calls if op == "Query"]
     assert len(queries) == 1 and queries[0]["Limit"] == 2 and queries[0]["IndexName"] == "by_total"
     assert len(dynamodb_calls) == 3  # profile, unit, the board
+
+
+def test_the_hourly_sweep_finalises_entries_whose_notice_ended(api: ApiClient) -> None:
+    from chalice.test import Client  # noqa: PLC0415
+
+    import app as app_module  # noqa: PLC0415
+
+    _notice_days(api, 0)
+    zhang = _member(api, "张良科")
+    svc = default_service()
+    ended = _claimed(svc, zhang)
+    svc.review(*_as("qs-area"), ended, "group", ReviewIn(decision="approve"))
+    svc.review(*_as("qs-village"), ended, "branch", ReviewIn(decision="approve"))
+    _notice_days(api, 7)
+    running = _claimed(svc, zhang, "mediation_success", 1)
+    svc.review(*_as("qs-area"), running, "group", ReviewIn(decision="approve"))
+    svc.review(*_as("qs-village"), running, "branch", ReviewIn(decision="approve"))
+    with Client(app_module.app) as client:
+        event = client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+        )
+        client.lambda_.invoke("scoring_notice_sweep", event)
+    assert svc.store.entry(ended).status == "final"  # type: ignore[union-attr]
+    assert svc.store.entry(running).status == "public_notice"  # type: ignore[union-attr]
+    assert int(_totals(zhang).points) == 30 and int(_totals(zhang).pending) == 5
+    assert svc.finalise_due("430182") == 0  # nothing more is due
