@@ -536,8 +536,9 @@ class ScoringService:
             if item.notice_ends is None or self.clock() > datetime.fromisoformat(item.notice_ends):
                 raise Conflict("公示期已过，不能再提出异议", "The public notice is over; objections are closed")
             move = Move(item.status, int(item.step), "scoring.entry.objection")
-            who = f"（{data.objector}）" if data.objector else ""
-            self._step(item, "group_reviewed", actor, f"{data.reason}{who}", history_status="objected")
+            self._step(item, "group_reviewed", actor, data.reason, history_status="objected")
+            if data.objector:  # kept on the record for the branch, never shown in answers (no retaliation)
+                item.history[-1]["objector"] = data.objector
             reservation = Reservation(
                 item.member_id, item.period, f"{item.rule_owner}/{item.rule_code}", -abs(int(item.points)), 0
             )

@@ -152,6 +152,7 @@ def test_an_objection_during_the_notice_sends_the_entry_back_to_the_branch(api: 
     back = objection.json
     assert back["status"] == "group_reviewed" and back["notice_ends"] is None
     assert back["history"][-1]["status"] == "objected" and "并未调解成功" in back["history"][-1]["reason"]
+    assert "胡明" not in objection.body.decode()  # who objected is not shown
     assert _quarter(_card(api, yang))["pending"] == 0
     assert api.get(f"/v1/units/{VILLAGE}/scoring/entries?status=public_notice", user="qs-village").json["items"] == []
     queue = api.get(f"/v1/units/{VILLAGE}/scoring/entries?status=group_reviewed", user="qs-village").json["items"]
