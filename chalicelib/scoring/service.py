@@ -397,7 +397,7 @@ class ScoringService:
         if existing is not None:
             return entry_out(existing)
         member = self.members.member(member_id)
-        if member is None:
+        if member is None or member.status == "left":
             raise not_found("党员", "Member")
         actor = Actor(sub=f"system:{source_event_id}", role=SYSTEM_ROLE, scope=member.root, request_id=source_event_id)
         chain = self._chain(member)
