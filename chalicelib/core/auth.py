@@ -53,7 +53,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "catalogue:write": frozenset({"city_admin"}),
     # 三比 scoring: claims by the member's 三长 or cadres; reviews by the party group, then the branch
     "scoring:read": frozenset(
-        {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin", "auditor"}
+        {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
     ),
     "scoring:claim": frozenset(
         {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}

@@ -22,5 +22,6 @@ def test_me_shows_role_scope_and_permissions_from_the_stored_profile(api: ApiCli
     assert me["scope"] == {"kind": "unit", "path": "430182/DCQ/QS"}
     assert me["permissions"] == [
         "appointments:write", "households:read", "households:write", "imports:write", "members:read",
-        "members:write", "personal:unmask", "units:read", "units:write",
+        "members:write", "personal:unmask", "scoring:branch_review", "scoring:claim", "scoring:group_review",
+        "scoring:object", "scoring:read", "scoring:rules", "units:read", "units:write",
     ]  # fmt: skip
