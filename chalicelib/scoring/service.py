@@ -513,6 +513,9 @@ class ScoringService:
             terms_cap, rule_key = int(item.cap), f"{item.rule_owner}/{item.rule_code}"
             used = self.store.usage(item.member_id, item.period, rule_key)
             if abs(int(item.points)) > terms_cap - used:
+                current = self.store.entry(item.id)
+                if current is None or (current.status, int(current.step)) != (item.status, int(item.step)):
+                    raise Conflict("该记录刚被他人办理", "The entry was just changed by someone else")  # tried again
                 raise field_error(
                     "body.decision",
                     f"该党员本期此项已计 {used} 分，上限 {terms_cap} 分，不能再批准 {abs(int(item.points))} 分",
