@@ -19,6 +19,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "chalicelib.showings.routes",
     "chalicelib.mediation.routes",
     "chalicelib.deliberation.routes",
+    "chalicelib.scoring.routes",
 )
 
 # Modules holding tables that no route module imports yet.

@@ -62,6 +62,20 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "appointments:write": frozenset({"village_cadre", "town_cadre", "city_admin"}),
     "imports:write": frozenset({"village_cadre", "town_cadre", "city_admin"}),
     "catalogue:write": frozenset({"city_admin"}),
+    # 三比 scoring: claims by the member's 三长 or cadres; reviews by the party group, then the branch
+    "scoring:read": frozenset(
+        {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
+    ),
+    "scoring:claim": frozenset(
+        {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
+    ),
+    "scoring:object": frozenset(
+        {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
+    ),
+    "scoring:group_review": frozenset({"group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}),
+    "scoring:branch_review": frozenset({"village_cadre", "town_cadre", "city_admin"}),
+    "scoring:rules": frozenset({"village_cadre", "town_cadre", "city_admin"}),
+    "scoring:policy": frozenset({"city_admin"}),
     "audit:read": frozenset({"auditor", "city_admin"}),
     # 民情三会: concerns, the three meetings (each run from its level), the responsibility list, 四议两公开
     "concerns:read": frozenset(

@@ -13,6 +13,7 @@ from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.profiles import ProfileStore
 from chalicelib.grid import search_terms
 from chalicelib.grid.store import GridStore, UnitModel
+from chalicelib.scoring.store import ensure_defaults as scoring_defaults
 
 CITY = "430182"
 
@@ -97,6 +98,7 @@ def demo_unit(path: str, name: str, level: str) -> UnitModel:
 def seed_demo(api_key: str) -> None:
     """Create the catalogues, the demo units (with audit events), profiles and the agency's API key."""
     CatalogueStore().ensure_defaults()
+    scoring_defaults(CITY)
     store = GridStore(audit=AuditStore())
     for path, name, level in DEMO_UNITS:
         if store.unit(code_of(path)) is None:
