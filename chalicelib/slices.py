@@ -15,6 +15,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "chalicelib.grid.import_routes",
     "chalicelib.members.routes",
     "chalicelib.cards.routes",
+    "chalicelib.whistle.routes",
 )
 
 # Modules holding tables that no route module imports yet.

@@ -137,7 +137,9 @@ WORKING_DAY = 7 * HOUR
 HANDOVER_SECONDS = 48 * HOUR
 
 
-def _limits(emergency: tuple[int, int, int], tough: tuple[int, int, int], routine: tuple[int, int, int]) -> dict[str, Any]:
+def _limits(
+    emergency: tuple[int, int, int], tough: tuple[int, int, int], routine: tuple[int, int, int]
+) -> dict[str, Any]:
     def one(values: tuple[int, int, int], hours: str) -> dict[str, Any]:
         report_in, resolve, grace = values
         return {"report_in_seconds": report_in, "resolve_seconds": resolve, "grace_seconds": grace, "hours": hours}
@@ -145,7 +147,9 @@ def _limits(emergency: tuple[int, int, int], tough: tuple[int, int, int], routin
     return {"emergency": one(emergency, "calendar"), "tough": one(tough, "working"), "routine": one(routine, "working")}
 
 
-STANDARD_LIMITS = _limits((30 * 60, 4 * HOUR, 30 * 60), (4 * HOUR, 5 * WORKING_DAY, HOUR), (WORKING_DAY, 3 * WORKING_DAY, HOUR))
+STANDARD_LIMITS = _limits(
+    (30 * 60, 4 * HOUR, 30 * 60), (4 * HOUR, 5 * WORKING_DAY, HOUR), (WORKING_DAY, 3 * WORKING_DAY, HOUR)
+)
 
 # code, 中文, English, lead department, co-departments
 CATEGORY_ROWS: list[tuple[str, str, str, str, list[str]]] = [

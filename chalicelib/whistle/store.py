@@ -4,6 +4,7 @@ assignments, aggregates and audit event."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +13,6 @@ from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
     ListAttribute,
-    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     VersionAttribute,
@@ -65,13 +65,13 @@ class TicketModel(Model):
     address = UnicodeAttribute()
     lat = NumberAttribute(null=True)
     long = NumberAttribute(null=True)
-    photos = ListAttribute[str](default=list)  # type: ignore[arg-type]
+    photos = ListAttribute[str](default=list)
     whistler_sub = UnicodeAttribute()
     whistler_role = UnicodeAttribute()
     whistler_name = UnicodeAttribute()
     lead = UnicodeAttribute(null=True)
-    co = ListAttribute[str](default=list)  # type: ignore[arg-type]
-    acks = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]  # dept -> {role, due, at, on_time}
+    co = ListAttribute[str](default=list)
+    acks = JSONAttribute(default=dict)  # dept -> {role, due, at, on_time}
     status = UnicodeAttribute()
     status_before = UnicodeAttribute(null=True)  # while an extension is asked
     phase = UnicodeAttribute(null=True)  # the deadline the workflow runs: report_in, resolve, handover, verify
@@ -82,13 +82,13 @@ class TicketModel(Model):
     dispatched_at = UnicodeAttribute(null=True)
     source = UnicodeAttribute(null=True)
     hotline_ticket = UnicodeAttribute(null=True)
-    notes = ListAttribute[dict[str, Any]](default=list)  # type: ignore[arg-type]
-    returns = ListAttribute[dict[str, Any]](default=list)  # type: ignore[arg-type]
-    extensions = ListAttribute[dict[str, Any]](default=list)  # type: ignore[arg-type]
-    history = ListAttribute[dict[str, Any]](default=list)  # type: ignore[arg-type]
-    resolution = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
-    verification = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
-    evaluation = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    notes = ListAttribute[dict[str, Any]](default=list)
+    returns = ListAttribute[dict[str, Any]](default=list)
+    extensions = ListAttribute[dict[str, Any]](default=list)
+    history = ListAttribute[dict[str, Any]](default=list)
+    resolution = JSONAttribute(null=True)
+    verification = JSONAttribute(null=True)
+    evaluation = JSONAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     month = UnicodeAttribute()
@@ -137,7 +137,7 @@ class FlowModel(Model):
     token = UnicodeAttribute(null=True)
     phase = UnicodeAttribute(null=True)
     stage = UnicodeAttribute(null=True)  # waiting, reminded, escalated
-    lapses = ListAttribute[dict[str, Any]](default=list)  # type: ignore[arg-type]
+    lapses = ListAttribute[dict[str, Any]](default=list)
     supervised_by = UnicodeAttribute(null=True)
     waiting = UnicodeAttribute(null=True)  # "1" while the ticket is open: the resumer's sparse index
     by_waiting = WaitingIndex()
@@ -172,8 +172,8 @@ class ScoreModel(Model):
     routine = NumberAttribute(default=0)
     tough = NumberAttribute(default=0)
     emergency = NumberAttribute(default=0)
-    report_in_minutes = ListAttribute[float](default=list)  # type: ignore[arg-type]
-    resolve_minutes = ListAttribute[float](default=list)  # type: ignore[arg-type]
+    report_in_minutes = ListAttribute[float](default=list)
+    resolve_minutes = ListAttribute[float](default=list)
 
 
 @register_model
@@ -306,14 +306,17 @@ class WhistleStore:
             for delta in scores:
                 actions: list[Any] = [getattr(ScoreModel, k).add(v) for k, v in delta.counters.items() if v]
                 actions += [
-                    getattr(ScoreModel, k).set((getattr(ScoreModel, k) | []).append([v])) for k, v in delta.lists.items()
+                    getattr(ScoreModel, k).set((getattr(ScoreModel, k) | []).append([v]))
+                    for k, v in delta.lists.items()
                 ]
                 if actions:
                     tx.update(ScoreModel(delta.subject, delta.period), actions=actions)
             if flow is not None:
                 tx.save(flow, condition=FlowModel.ticket_id.does_not_exist())
             elif close_flow:
-                tx.update(FlowModel(item.id), actions=[FlowModel.waiting.remove()], condition=FlowModel.ticket_id.exists())
+                tx.update(
+                    FlowModel(item.id), actions=[FlowModel.waiting.remove()], condition=FlowModel.ticket_id.exists()
+                )
             if extra is not None:
                 extra(tx)
             self.audit.append(
@@ -326,10 +329,8 @@ class WhistleStore:
         """Forget a token once used (only if the workflow has not already written the next one)."""
         from pynamodb.exceptions import UpdateError  # noqa: PLC0415
 
-        try:
+        with contextlib.suppress(UpdateError):
             FlowModel(ticket_id).update(actions=[FlowModel.token.remove()], condition=FlowModel.token == token)
-        except UpdateError:
-            pass
 
     def restarted(self, ticket_id: str, execution_arn: str, runs: int) -> None:
         FlowModel(ticket_id).update(
