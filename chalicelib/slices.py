@@ -16,6 +16,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "chalicelib.members.routes",
     "chalicelib.cards.routes",
     "chalicelib.whistle.routes",
+    "chalicelib.open311.routes",
 )
 
 # Modules holding tables that no route module imports yet.

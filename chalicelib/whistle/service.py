@@ -246,7 +246,7 @@ class WhistleService:
         unit_path: str,
         whistler: tuple[str, str, str],
         auto_dispatch: bool,
-        extra: Callable[[TransactWrite], None] | None = None,
+        extra: Callable[[TransactWrite, TicketModel], None] | None = None,
     ) -> TicketOut:
         """A new ticket (and, for kinds dispatched at once, its dispatch) in one transaction."""
         segments = unit_path.split("/")

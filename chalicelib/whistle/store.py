@@ -292,7 +292,7 @@ class WhistleStore:
         scores: Iterable[ScoreDelta] = (),
         flow: FlowModel | None = None,
         close_flow: bool = False,
-        extra: Callable[[TransactWrite], None] | None = None,
+        extra: Callable[[TransactWrite, TicketModel], None] | None = None,
     ) -> TicketModel:
         """The ticket (created, or saved under its version), its assignments, aggregates, a new workflow
         record or the end of its wait, and the audit event: all or nothing."""
@@ -318,7 +318,7 @@ class WhistleStore:
                     FlowModel(item.id), actions=[FlowModel.waiting.remove()], condition=FlowModel.ticket_id.exists()
                 )
             if extra is not None:
-                extra(tx)
+                extra(tx, item)
             self.audit.append(
                 tx, actor, action=action, entity_type="whistle_ticket", entity_id=item.id,
                 unit_path=item.unit_path, before=before, after=ticket_state(item),
