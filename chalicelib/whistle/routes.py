@@ -272,7 +272,7 @@ def department_scorecard(ctx: RequestContext) -> ScorecardOut:
 @api.route(
     f"{BASE}/scorecards/towns/{{code}}",
     "GET",
-    permission="whistle:read",
+    permission="units:read",
     query=PeriodQuery,
     response=TownRateOut,
     summary="镇街月度吹哨率 / A town's whistles by kind",

@@ -13,7 +13,7 @@ from typing import Any
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.audit import Actor, AuditStore
-from chalicelib.core.auth import Principal
+from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.errors import Conflict, Forbidden, check_version, field_error, not_found
 from chalicelib.core.paging import decode_cursor, encode_cursor
@@ -607,7 +607,10 @@ class WhistleService:
 
     def town_rate(self, principal: Principal, code: str, period: str) -> TownRateOut:
         unit = self.grid.unit(code)
-        if unit is None or unit.level != "town" or not principal.sees_unit(unit.path):
+        scope = principal.unit_scope
+        if unit is None or unit.level != "town" or scope is None:
+            raise not_found("镇（街道）", "Town")
+        if not (path_within(unit.path, scope) or path_within(scope, unit.path)):  # the town above a village too
             raise not_found("镇（街道）", "Town")
         s = self.store.score(f"town#{code}", period)
         by_kind = {k: int(getattr(s, k) or 0) if s is not None else 0 for k in rules.KINDS}
