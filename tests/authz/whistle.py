@@ -57,22 +57,27 @@ def dept_ticket(api: ApiClient, a: DemoAccount, *, reported: bool) -> str:
     return tid
 
 
+def foreign(api: ApiClient) -> str:
+    """A routine ticket in another town, not yet dispatched (no workflow): out of every scope but the city's."""
+    return ticket(api, OTHER_LEAF, lead="housing", kind="routine")
+
+
 def foreign_ticket(api: ApiClient, a: DemoAccount, permission: str) -> str:
-    return ticket(api, OTHER_LEAF, lead="housing") if allowed(a, permission) else NONE
+    return foreign(api) if allowed(a, permission) else NONE
 
 
-def resolved(api: ApiClient, a: DemoAccount, unit: str, *, own: bool) -> str:
-    """A resolved ticket whistled by the account itself (own), or by the city elsewhere (other)."""
+def resolved(api: ApiClient, a: DemoAccount) -> str:
+    """A resolved ticket the account itself whistled."""
     if not allowed(a, "whistle:verify"):
         return NONE
-    tid = ticket(api, unit, by=a.username if own else "city-admin")
+    tid = ticket(api, OWN_LEAF, by=a.username)
     step(api, tid, "report-in", "water-bureau", {})
     step(api, tid, "resolve", "water-bureau", {"note": "矩阵"})
     return tid
 
 
-def verified(api: ApiClient, a: DemoAccount, unit: str, *, own: bool, evaluated: bool = False) -> str:
-    tid = resolved(api, a, unit, own=own)
+def verified(api: ApiClient, a: DemoAccount, *, evaluated: bool = False) -> str:
+    tid = resolved(api, a)
     if tid != NONE:
         step(api, tid, "verify", "city-admin", {"ok": True})
         if evaluated:
@@ -80,17 +85,17 @@ def verified(api: ApiClient, a: DemoAccount, unit: str, *, own: bool, evaluated:
     return tid
 
 
-def asked_extension(api: ApiClient, a: DemoAccount, unit: str) -> str:
+def asked_extension(api: ApiClient, a: DemoAccount) -> str:
     if not allowed(a, "whistle:dispatch"):
         return NONE
-    tid = ticket(api, unit)
+    tid = ticket(api, OWN_LEAF)
     step(api, tid, "report-in", "water-bureau", {})
     step(api, tid, "extension", "water-bureau", {"seconds": 3600, "reason": "矩阵"})
     return tid
 
 
-def whistled(api: ApiClient, a: DemoAccount, unit: str) -> str:
-    return ticket(api, unit, kind="routine") if allowed(a, "whistle:dispatch") else NONE
+def whistled(api: ApiClient, a: DemoAccount) -> str:
+    return ticket(api, OWN_LEAF, kind="routine") if allowed(a, "whistle:dispatch") else NONE
 
 
 def post(tid: str, action: str, data: dict[str, Any]) -> Req:
@@ -98,7 +103,7 @@ def post(tid: str, action: str, data: dict[str, Any]) -> Req:
 
 
 def listed(api: ApiClient, a: DemoAccount, n: int) -> Req:
-    ticket(api, OTHER_LEAF, lead="housing")
+    ticket(api, OTHER_LEAF, lead="housing")  # dispatched to another department, in another town
     return Req("GET", f"{BASE}/tickets")
 
 
@@ -123,8 +128,8 @@ CASES: dict[str, Case] = {
         other=lambda api, a, n: Req("GET", f"{BASE}/tickets/{ticket(api, OTHER_LEAF, lead='housing')}"),
     ),
     "POST /v1/whistle/tickets/{id}/dispatch": Case(
-        own=lambda api, a, n: post(whistled(api, a, OWN_LEAF), "dispatch", {"co": []}),
-        other=lambda api, a, n: post(whistled(api, a, OTHER_LEAF), "dispatch", {"co": []}),
+        own=lambda api, a, n: post(whistled(api, a), "dispatch", {"co": []}),
+        other=lambda api, a, n: post(foreign_ticket(api, a, "whistle:dispatch"), "dispatch", {"co": []}),
     ),
     "POST /v1/whistle/tickets/{id}/report-in": Case(
         own=lambda api, a, n: post(dept_ticket(api, a, reported=False), "report-in", {}),
@@ -149,20 +154,22 @@ CASES: dict[str, Case] = {
         ),
     ),
     "POST /v1/whistle/tickets/{id}/extension/decision": Case(
-        own=lambda api, a, n: post(asked_extension(api, a, OWN_LEAF), "extension/decision", {"grant": True}),
-        other=lambda api, a, n: post(asked_extension(api, a, OTHER_LEAF), "extension/decision", {"grant": False}),
+        own=lambda api, a, n: post(asked_extension(api, a), "extension/decision", {"grant": True}),
+        other=lambda api, a, n: post(
+            foreign_ticket(api, a, "whistle:dispatch"), "extension/decision", {"grant": False}
+        ),
     ),
     "POST /v1/whistle/tickets/{id}/verify": Case(
-        own=lambda api, a, n: post(resolved(api, a, OWN_LEAF, own=True), "verify", {"ok": True}),
-        other=lambda api, a, n: post(resolved(api, a, OTHER_LEAF, own=False), "verify", {"ok": True}),
+        own=lambda api, a, n: post(resolved(api, a), "verify", {"ok": True}),
+        other=lambda api, a, n: post(foreign_ticket(api, a, "whistle:verify"), "verify", {"ok": True}),
     ),
     "POST /v1/whistle/tickets/{id}/evaluate": Case(
-        own=lambda api, a, n: post(verified(api, a, OWN_LEAF, own=True), "evaluate", {"satisfaction": 5}),
-        other=lambda api, a, n: post(verified(api, a, OTHER_LEAF, own=False), "evaluate", {"satisfaction": 5}),
+        own=lambda api, a, n: post(verified(api, a), "evaluate", {"satisfaction": 5}),
+        other=lambda api, a, n: post(foreign_ticket(api, a, "whistle:verify"), "evaluate", {"satisfaction": 5}),
     ),
     "POST /v1/whistle/tickets/{id}/close": Case(
-        own=lambda api, a, n: post(verified(api, a, OWN_LEAF, own=True, evaluated=True), "close", {}),
-        other=lambda api, a, n: post(verified(api, a, OTHER_LEAF, own=False, evaluated=True), "close", {}),
+        own=lambda api, a, n: post(verified(api, a, evaluated=True), "close", {}),
+        other=lambda api, a, n: post(foreign_ticket(api, a, "whistle:verify"), "close", {}),
     ),
     "GET /v1/whistle/scorecards/departments/{code}": Case(
         own=lambda api, a, n: Req("GET", f"{BASE}/scorecards/departments/{dept_of(a)}?period={PERIOD}"),
