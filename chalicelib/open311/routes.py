@@ -76,20 +76,35 @@ def open311_discovery(ctx: RequestContext) -> Reply:
     return _answer("json", "discovery", "", lambda: _svc().discovery(BASE))
 
 
-@api.route(f"{BASE}/services.json", "GET", permission=PUBLIC, query=Open311Query,
-           summary="Open311 服务（问题类别）/ Open311 services (categories)")  # fmt: skip
+@api.route(
+    f"{BASE}/services.json",
+    "GET",
+    permission=PUBLIC,
+    query=Open311Query,
+    summary="Open311 服务（问题类别）/ Open311 services (categories)",
+)
 def open311_services(ctx: RequestContext) -> Reply:
     return _answer("json", "services", "service", lambda: _svc().services())
 
 
-@api.route(f"{BASE}/services.xml", "GET", permission=PUBLIC, query=Open311Query,
-           summary="Open311 服务（XML）/ Open311 services (XML)")  # fmt: skip
+@api.route(
+    f"{BASE}/services.xml",
+    "GET",
+    permission=PUBLIC,
+    query=Open311Query,
+    summary="Open311 服务（XML）/ Open311 services (XML)",
+)
 def open311_services_xml(ctx: RequestContext) -> Reply:
     return _answer("xml", "services", "service", lambda: _svc().services())
 
 
-@api.route(f"{BASE}/services/{{code}}", "GET", permission=PUBLIC, query=Open311Query,
-           summary="Open311 服务定义：services/{code}.json / Open311 service definition")  # fmt: skip
+@api.route(
+    f"{BASE}/services/{{code}}",
+    "GET",
+    permission=PUBLIC,
+    query=Open311Query,
+    summary="Open311 服务定义：services/{code}.json / Open311 service definition",
+)
 def open311_service_definition(ctx: RequestContext) -> Reply:
     code, fmt = _split(ctx.path["code"])
     if not fmt:
@@ -97,32 +112,61 @@ def open311_service_definition(ctx: RequestContext) -> Reply:
     return _answer(fmt, "service_definition", "", lambda: _svc().definition(code))
 
 
-@api.route(f"{BASE}/requests.json", "GET", permission=PUBLIC, query=Open311Query,
-           summary="Open311 服务请求列表（不含个人信息）/ Open311 requests (no personal data)")  # fmt: skip
+@api.route(
+    f"{BASE}/requests.json",
+    "GET",
+    permission=PUBLIC,
+    query=Open311Query,
+    summary="Open311 服务请求列表（不含个人信息）/ Open311 requests (no personal data)",
+)
 def open311_requests(ctx: RequestContext) -> Reply:
     return _answer("json", "service_requests", "request", lambda: _svc().requests(ctx.query))
 
 
-@api.route(f"{BASE}/requests.xml", "GET", permission=PUBLIC, query=Open311Query,
-           summary="Open311 服务请求列表（XML）/ Open311 requests (XML)")  # fmt: skip
+@api.route(
+    f"{BASE}/requests.xml",
+    "GET",
+    permission=PUBLIC,
+    query=Open311Query,
+    summary="Open311 服务请求列表（XML）/ Open311 requests (XML)",
+)
 def open311_requests_xml(ctx: RequestContext) -> Reply:
     return _answer("xml", "service_requests", "request", lambda: _svc().requests(ctx.query))
 
 
-@api.route(f"{BASE}/requests.json", "POST", permission=PUBLIC, query=Open311Query, raw_body=FORM_TYPES, status=201,
-           summary="Open311 提交服务请求（须 api_key）/ Open311 create a request (api_key)")  # fmt: skip
+@api.route(
+    f"{BASE}/requests.json",
+    "POST",
+    permission=PUBLIC,
+    query=Open311Query,
+    raw_body=FORM_TYPES,
+    status=201,
+    summary="Open311 提交服务请求（须 api_key）/ Open311 create a request (api_key)",
+)
 def open311_create_request(ctx: RequestContext) -> Reply:
     return _answer("json", "service_requests", "request", lambda: _svc().create(_form(ctx), ctx.request_id), 201)
 
 
-@api.route(f"{BASE}/requests.xml", "POST", permission=PUBLIC, query=Open311Query, raw_body=FORM_TYPES, status=201,
-           summary="Open311 提交服务请求（XML）/ Open311 create a request (XML)")  # fmt: skip
+@api.route(
+    f"{BASE}/requests.xml",
+    "POST",
+    permission=PUBLIC,
+    query=Open311Query,
+    raw_body=FORM_TYPES,
+    status=201,
+    summary="Open311 提交服务请求（XML）/ Open311 create a request (XML)",
+)
 def open311_create_request_xml(ctx: RequestContext) -> Reply:
     return _answer("xml", "service_requests", "request", lambda: _svc().create(_form(ctx), ctx.request_id), 201)
 
 
-@api.route(f"{BASE}/requests/{{id}}", "GET", permission=PUBLIC, query=Open311Query,
-           summary="Open311 单个服务请求：requests/{id}.json / Open311 one request")  # fmt: skip
+@api.route(
+    f"{BASE}/requests/{{id}}",
+    "GET",
+    permission=PUBLIC,
+    query=Open311Query,
+    summary="Open311 单个服务请求：requests/{id}.json / Open311 one request",
+)
 def open311_request(ctx: RequestContext) -> Reply:
     ticket_id, fmt = _split(ctx.path["id"])
     if not fmt:
@@ -130,10 +174,37 @@ def open311_request(ctx: RequestContext) -> Reply:
     return _answer(fmt, "service_requests", "request", lambda: _svc().request(ticket_id))
 
 
-@api.route(f"{BASE}/tokens/{{token}}", "GET", permission=PUBLIC, query=Open311Query,
-           summary="Open311 令牌换取请求号：tokens/{token}.json / Open311 token lookup")  # fmt: skip
+@api.route(
+    f"{BASE}/tokens/{{token}}",
+    "GET",
+    permission=PUBLIC,
+    query=Open311Query,
+    summary="Open311 令牌换取请求号：tokens/{token}.json / Open311 token lookup",
+)
 def open311_token(ctx: RequestContext) -> Reply:
     token, fmt = _split(ctx.path["token"])
     if not fmt:
         return _missing(fmt)
     return _answer(fmt, "service_requests", "request", lambda: _svc().token(token))
+
+
+@api.route(
+    f"{BASE}/servicerequestupdates.json",
+    "GET",
+    permission=PUBLIC,
+    query=Open311Query,
+    summary="Open311 更新同步（mySociety 扩展）/ Open311 request updates (mySociety extension)",
+)
+def open311_updates(ctx: RequestContext) -> Reply:
+    return _answer("json", "service_request_updates", "request_update", lambda: _svc().updates(ctx.query))
+
+
+@api.route(
+    f"{BASE}/servicerequestupdates.xml",
+    "GET",
+    permission=PUBLIC,
+    query=Open311Query,
+    summary="Open311 更新同步（XML）/ Open311 request updates (XML)",
+)
+def open311_updates_xml(ctx: RequestContext) -> Reply:
+    return _answer("xml", "service_request_updates", "request_update", lambda: _svc().updates(ctx.query))

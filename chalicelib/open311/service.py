@@ -30,6 +30,12 @@ from chalicelib.whistle.store import TicketModel
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 MAX_DAYS = 90
 MAX_RESULTS = 1000
+# our state -> the mySociety updates extension's status
+UPDATE_STATUS: dict[str, str] = {
+    "whistled": "open", "dispatched": "open", "reported_in": "investigating", "in_progress": "in_progress",
+    "extension_requested": "in_progress", "returned": "action_scheduled", "resolved": "fixed", "reopened": "open",
+    "verified": "fixed", "evaluated": "fixed", "closed": "closed",
+}  # fmt: skip
 
 
 class Open311Error(Exception):
@@ -147,11 +153,7 @@ class Open311Service:
             ids = [i.strip() for i in q.service_request_id.split(",") if i.strip()][:MAX_RESULTS]
             found = self.whistle.store.tickets(ids)
             return [self.request_out(found[i], names) for i in ids if i in found]
-        moment = now or datetime.now(UTC)
-        end = _parse_time(q.end_date, "end_date") if q.end_date else moment
-        start = _parse_time(q.start_date, "start_date") if q.start_date else end - timedelta(days=MAX_DAYS)
-        if end < start or end - start > timedelta(days=MAX_DAYS):
-            raise Open311Error(400, "起止时间须在90天以内", "start_date to end_date must span at most 90 days")
+        start, end = self._window(q, now)
         statuses = {s.strip() for s in (q.status or "open,closed").split(",") if s.strip()}
         if not statuses <= {"open", "closed"}:
             raise Open311Error(400, "status 须为 open 或 closed", "status must be open or closed")
@@ -172,6 +174,38 @@ class Open311Service:
                 if len(out) >= MAX_RESULTS:
                     return out
         return out
+
+    def updates(self, q: Open311Query, *, now: datetime | None = None) -> list[dict[str, Any]]:
+        """The mySociety extension: each step of a ticket's history between the dates (≤ 90 days), found
+        through the tickets whose latest change falls in the window."""
+        start, end = self._window(q, now)
+        start_key = start.astimezone(UTC).isoformat(timespec="seconds")
+        end_key = end.astimezone(UTC).isoformat(timespec="seconds")
+        out: list[dict[str, Any]] = []
+        for month in _months(start.astimezone(UTC), end.astimezone(UTC)):
+            for item in self.whistle.store.updated_in_month(month, start_key, end_key, limit=MAX_RESULTS):
+                for i, step in enumerate(item.history or []):
+                    at = str(step.get("at") or "")
+                    if start_key <= at <= end_key:
+                        out.append({
+                            "update_id": f"{item.id}-{i + 1}",
+                            "service_request_id": item.id,
+                            "status": UPDATE_STATUS.get(str(step.get("to")), "open"),
+                            "external_status_code": step.get("to"),
+                            "updated_datetime": at,
+                            "description": f"{step.get('label', '')} / {step.get('action', '')}",
+                            "media_url": None,
+                        })  # fmt: skip
+        out.sort(key=lambda u: (u["updated_datetime"], u["update_id"]))
+        return out[:MAX_RESULTS]
+
+    def _window(self, q: Open311Query, now: datetime | None) -> tuple[datetime, datetime]:
+        moment = now or datetime.now(UTC)
+        end = _parse_time(q.end_date, "end_date") if q.end_date else moment
+        start = _parse_time(q.start_date, "start_date") if q.start_date else end - timedelta(days=MAX_DAYS)
+        if end < start or end - start > timedelta(days=MAX_DAYS):
+            raise Open311Error(400, "起止时间须在90天以内", "start_date to end_date must span at most 90 days")
+        return start, end
 
     def create(self, form: dict[str, str], request_id: str) -> list[dict[str, Any]]:
         client_sub = self.keys.client_for(form.get("api_key", "")) if form.get("api_key") else None

@@ -48,6 +48,15 @@ class TicketMonthIndex(GlobalSecondaryIndex["TicketModel"]):  # type: ignore[no-
     time_key = UnicodeAttribute(range_key=True)
 
 
+class TicketUpdateIndex(GlobalSecondaryIndex["TicketModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by_update"
+        projection = AllProjection()
+
+    update_month = UnicodeAttribute(hash_key=True)
+    update_key = UnicodeAttribute(range_key=True)
+
+
 @register_model
 class TicketModel(Model):
     class Meta(BaseMeta):
@@ -93,9 +102,12 @@ class TicketModel(Model):
     updated_at = UnicodeAttribute()
     month = UnicodeAttribute()
     time_key = UnicodeAttribute()  # "<created_at>#<id>"
+    update_month = UnicodeAttribute(null=True)  # of the latest change: Open311 agencies sync by it
+    update_key = UnicodeAttribute(null=True)  # "<updated_at>#<id>"
     version = VersionAttribute()
     by_path = TicketPathIndex()
     by_month = TicketMonthIndex()
+    by_update = TicketUpdateIndex()
 
 
 @register_model
@@ -250,6 +262,11 @@ class WhistleStore:
     def in_month(self, month: str, start: str, end: str, *, limit: int) -> list[TicketModel]:
         return list(TicketModel.by_month.query(month, TicketModel.time_key.between(start, end + "\uffff"), limit=limit))
 
+    def updated_in_month(self, month: str, start: str, end: str, *, limit: int) -> list[TicketModel]:
+        return list(
+            TicketModel.by_update.query(month, TicketModel.update_key.between(start, end + "\uffff"), limit=limit)
+        )
+
     def flow(self, ticket_id: str) -> FlowModel | None:
         try:
             return FlowModel.get(ticket_id, consistent_read=True)
@@ -296,6 +313,7 @@ class WhistleStore:
     ) -> TicketModel:
         """The ticket (created, or saved under its version), its assignments, aggregates, a new workflow
         record or the end of its wait, and the audit event: all or nothing."""
+        item.update_month, item.update_key = item.updated_at[:7], f"{item.updated_at}#{item.id}"
         with transaction() as tx:
             if before is None:
                 tx.save(item, condition=TicketModel.id.does_not_exist())

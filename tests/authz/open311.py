@@ -36,6 +36,8 @@ CASES: dict[str, Case] = {
     "GET /open311/v2/services.xml": get("services.xml"),
     "GET /open311/v2/services/{code}": get("services/water_supply.json"),
     "GET /open311/v2/requests.json": get("requests.json"),
+    "GET /open311/v2/servicerequestupdates.json": get("servicerequestupdates.json"),
+    "GET /open311/v2/servicerequestupdates.xml": get("servicerequestupdates.xml"),
     "GET /open311/v2/requests.xml": get("requests.xml?status=open"),
     "POST /open311/v2/requests.json": Case(
         own=lambda api, a, n: Req("POST", f"{ROOT}/requests.json", raw=form(n), headers=FORM)

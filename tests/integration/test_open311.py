@@ -72,6 +72,10 @@ def test_an_agency_creates_a_request_and_follows_it_to_closed(api: ApiClient) ->
     closed = api.get(f"{ROOT}/requests/{request_id}.json").json[0]
     assert closed["status"] == "closed" and closed["status_notes"].startswith("已销号")
     assert [r["service_request_id"] for r in api.get(f"{ROOT}/requests.json?status=closed").json] == [request_id]
+    # an agency syncs the changes (mySociety's servicerequestupdates extension)
+    updates = api.get(f"{ROOT}/servicerequestupdates.json").json
+    assert [u["status"] for u in updates] == ["open", "open", "investigating", "fixed", "fixed", "fixed", "closed"]
+    assert updates[-1]["external_status_code"] == "closed" and updates[0]["update_id"] == f"{request_id}-1"
 
 
 def test_discovery_xml_and_errors_follow_the_spec(api: ApiClient) -> None:
