@@ -57,6 +57,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "whistle:dispatch": frozenset({"town_cadre", "city_admin"}),
     "whistle:respond": frozenset({"department"}),
     "whistle:verify": frozenset({"area_head", "village_cadre", "town_cadre", "city_admin"}),
+    "hotline:write": frozenset({"department"}),  # agencies (the 12345 hotline) post tickets and callbacks
+    "hotline:read": frozenset({"department", "village_cadre", "town_cadre", "city_admin", "auditor"}),
 }
 
 ROLE_LABELS: dict[str, tuple[str, str]] = {

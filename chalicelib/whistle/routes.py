@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from chalicelib.core.api import ApiBlueprint, RequestContext
+from chalicelib.whistle.hotline import HotlineService
+from chalicelib.whistle.hotline import default_service as hotline_service
 from chalicelib.whistle.schemas import (
+    CallbackIn,
     CategoryIn,
     CategoryList,
     CategoryOut,
@@ -12,10 +15,14 @@ from chalicelib.whistle.schemas import (
     DispatchIn,
     EvaluateIn,
     ExtensionIn,
+    HotlineDispatchIn,
+    HotlineIn,
+    HotlineOut,
     KindRuleIn,
     KindRuleList,
     KindRuleOut,
     NoteIn,
+    OutcomeIn,
     PeriodQuery,
     ProgressIn,
     ResolveIn,
@@ -280,3 +287,69 @@ def department_scorecard(ctx: RequestContext) -> ScorecardOut:
 def town_whistle_rate(ctx: RequestContext) -> TownRateOut:
     q: PeriodQuery = ctx.query
     return _svc().town_rate(ctx.user, ctx.path["code"], q.period)
+
+
+# -- 12345 hotline tickets -----------------------------------------------------------------------------------
+def _hotline() -> HotlineService:
+    return hotline_service()
+
+
+@api.route(
+    "/v1/hotline-tickets",
+    "POST",
+    permission="hotline:write",
+    body=HotlineIn,
+    response=HotlineOut,
+    status=201,
+    idempotent=True,
+    summary="12345热线工单转入 / The 12345 hotline posts a ticket",
+)
+def create_hotline_ticket(ctx: RequestContext) -> HotlineOut:
+    return _hotline().create(ctx.user, ctx.actor, ctx.body)
+
+
+@api.route(
+    "/v1/hotline-tickets/{id}",
+    "GET",
+    permission="hotline:read",
+    response=HotlineOut,
+    summary="热线工单：办理结果与回访 / A hotline ticket, its outcome and callback",
+)
+def get_hotline_ticket(ctx: RequestContext) -> HotlineOut:
+    return _hotline().get(ctx.user, ctx.path["id"])
+
+
+@api.route(
+    "/v1/hotline-tickets/{id}/dispatch",
+    "POST",
+    permission="whistle:dispatch",
+    body=HotlineDispatchIn,
+    response=HotlineOut,
+    summary="镇街派单：吹哨或转村诉求 / The town whistles or forwards it",
+)
+def dispatch_hotline_ticket(ctx: RequestContext) -> HotlineOut:
+    return _hotline().dispatch(ctx.user, ctx.actor, ctx.path["id"], ctx.body, ctx.if_match())
+
+
+@api.route(
+    "/v1/hotline-tickets/{id}/outcome",
+    "POST",
+    permission="whistle:dispatch",
+    body=OutcomeIn,
+    response=HotlineOut,
+    summary="镇街回复办理结果 / The town reports the outcome",
+)
+def hotline_outcome(ctx: RequestContext) -> HotlineOut:
+    return _hotline().outcome(ctx.user, ctx.actor, ctx.path["id"], ctx.body, ctx.if_match())
+
+
+@api.route(
+    "/v1/hotline-tickets/{id}/callback",
+    "POST",
+    permission="hotline:write",
+    body=CallbackIn,
+    response=HotlineOut,
+    summary="热线回访结果 / The hotline records its callback",
+)
+def hotline_callback(ctx: RequestContext) -> HotlineOut:
+    return _hotline().callback(ctx.user, ctx.actor, ctx.path["id"], ctx.body, ctx.if_match())

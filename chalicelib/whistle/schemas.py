@@ -248,3 +248,54 @@ class TownRateOut(Out):
     whistles: int
     by_kind: dict[str, int]
     rate_by_kind: dict[str, float | None]
+
+
+# -- 12345 hotline tickets -----------------------------------------------------------------------------------
+class HotlineIn(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9\-]{4,40}$", description="热线工单号 / the hotline's ticket number")
+    kind: Literal["emergency", "consult", "help", "complaint"] = Field(description="应急/咨询/求助/投诉")
+    category: str = Field(pattern=CODE)
+    text: str = Field(min_length=1, max_length=4000)
+    unit: str = Field(min_length=1, max_length=64, description="所在镇（街道）或以下单元 / town or below")
+    caller_name: str | None = Field(None, max_length=20, description="只存脱敏值 / stored masked only")
+    caller_phone: str | None = Field(None, max_length=20, description="只存脱敏值 / stored masked only")
+    limit_days: int | None = Field(None, ge=1, le=30, description="办理时限（工作日）/ limit in working days")
+
+
+class HotlineDispatchIn(Strict):
+    to: Literal["whistle", "concern"] = Field(description="吹哨派给部门，或转村（社区）诉求 / whistle or concern")
+    kind: Kind = "routine"
+    lead: str | None = Field(None, pattern=CODE)
+    co: list[str] | None = Field(None, max_length=8)
+    address: str | None = Field(None, max_length=200)
+    concern_unit: str | None = Field(None, max_length=64, description="转办的村（社区）/ the village")
+
+
+class OutcomeIn(Strict):
+    text: str = Field(min_length=1, max_length=2000, description="办理结果 / outcome")
+
+
+class CallbackIn(Strict):
+    resolved: bool = Field(description="回访：是否解决 / resolved?")
+    satisfied: bool = Field(description="回访：是否满意 / satisfied?")
+
+
+class HotlineOut(Out):
+    id: str
+    agency: str
+    kind: str
+    category: str
+    text: str
+    caller: str | None
+    unit: str
+    unit_path: str
+    received_at: str
+    due: str
+    status: str
+    whistle_ticket: str | None
+    concern_unit: str | None
+    outcome: str | None
+    resolved: bool | None
+    satisfied: bool | None
+    history: list[dict[str, Any]]
+    version: int

@@ -107,6 +107,44 @@ def listed(api: ApiClient, a: DemoAccount, n: int) -> Req:
     return Req("GET", f"{BASE}/tickets")
 
 
+def hotline(api: ApiClient, n: int, *, by: str = "agency-12345", unit: str = "430182-DCQ-QS") -> str:
+    data = {"id": f"MX-{n}-{by}", "kind": "consult", "category": "road_traffic", "text": "矩阵", "unit": unit}
+    answer = api.post("/v1/hotline-tickets", user=by, body=data)
+    assert answer.status == 201, answer.body
+    return str(answer.json["id"])
+
+
+def own_hotline(api: ApiClient, a: DemoAccount, n: int, *, answered: bool = False) -> str:
+    """Posted by the account itself when it is an agency; by the hotline in the account's town otherwise."""
+    hid = hotline(api, n, by=a.username if a.scope_kind == "department" else "agency-12345")
+    if answered:
+        step_h(api, hid, "dispatch", {"to": "concern", "concern_unit": "430182-DCQ-QS"})
+        step_h(api, hid, "outcome", {"text": "矩阵"})
+    return hid
+
+
+def other_hotline(api: ApiClient, a: DemoAccount, n: int) -> str:
+    """In another town, posted by an agency other than the account."""
+    return hotline(api, n + 100, by="agency-12345" if a.username != "agency-12345" else "water-bureau",
+                   unit="430182-ZF-QQH")  # fmt: skip
+
+
+def step_h(api: ApiClient, hid: str, action: str, data: dict[str, Any]) -> None:
+    answer = api.post(f"/v1/hotline-tickets/{hid}/{action}", user="city-admin", body=data)
+    assert answer.status == 200, (action, answer.body)
+
+
+def answered_first(api: ApiClient, n: int) -> str:
+    """Posted by the hotline and forwarded to the village: ready for the town's outcome."""
+    hid = hotline(api, n)
+    step_h(api, hid, "dispatch", {"to": "concern", "concern_unit": "430182-DCQ-QS"})
+    return hid
+
+
+def hreq(hid: str, action: str, data: dict[str, Any]) -> Req:
+    return Req("POST", f"/v1/hotline-tickets/{hid}/{action}", data)
+
+
 CASES: dict[str, Case] = {
     "GET /v1/whistle/departments": Case(own=lambda api, a, n: Req("GET", f"{BASE}/departments")),
     "GET /v1/whistle/categories": Case(own=lambda api, a, n: Req("GET", f"{BASE}/categories")),
@@ -177,5 +215,34 @@ CASES: dict[str, Case] = {
     "GET /v1/whistle/scorecards/towns/{code}": Case(
         own=lambda api, a, n: Req("GET", f"{BASE}/scorecards/towns/430182-DCQ?period={PERIOD}"),
         other=lambda api, a, n: Req("GET", f"{BASE}/scorecards/towns/430182-ZF?period={PERIOD}"),
+    ),
+    "POST /v1/hotline-tickets": Case(
+        own=lambda api, a, n: Req(
+            "POST",
+            "/v1/hotline-tickets",
+            {"id": f"MX-{n}", "kind": "consult", "category": "road_traffic", "text": "矩阵", "unit": "430182-DCQ-QS"},
+        ),
+    ),
+    "GET /v1/hotline-tickets/{id}": Case(
+        own=lambda api, a, n: Req("GET", f"/v1/hotline-tickets/{own_hotline(api, a, n)}"),
+        other=lambda api, a, n: Req("GET", f"/v1/hotline-tickets/{other_hotline(api, a, n)}"),
+    ),
+    "POST /v1/hotline-tickets/{id}/dispatch": Case(
+        own=lambda api, a, n: hreq(own_hotline(api, a, n), "dispatch", {"to": "whistle"}),
+        other=lambda api, a, n: hreq(other_hotline(api, a, n), "dispatch", {"to": "whistle"}),
+    ),
+    "POST /v1/hotline-tickets/{id}/outcome": Case(
+        own=lambda api, a, n: hreq(
+            own_hotline(api, a, n) if not allowed(a, "whistle:dispatch") else answered_first(api, n),
+            "outcome",
+            {"text": "矩阵"},
+        ),
+        other=lambda api, a, n: hreq(other_hotline(api, a, n), "outcome", {"text": "矩阵"}),
+    ),
+    "POST /v1/hotline-tickets/{id}/callback": Case(
+        own=lambda api, a, n: hreq(
+            own_hotline(api, a, n, answered=True), "callback", {"resolved": True, "satisfied": False}
+        ),
+        other=lambda api, a, n: hreq(other_hotline(api, a, n), "callback", {"resolved": True, "satisfied": True}),
     ),
 }

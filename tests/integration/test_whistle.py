@@ -3,6 +3,7 @@ lapses raise 催办 then 挂牌督办; returns are re-dispatched; scorecards fol
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime
 from typing import Any
@@ -115,7 +116,7 @@ def test_emergency_whistle_for_a_burst_main_is_reported_in_resolved_verified_and
 
 def test_a_lapsed_report_in_is_chased_then_escalated(api: ApiClient) -> None:
     # GIVEN a category whose emergency limit is two seconds (a catalogue entry, edited by the city)
-    limits = {k: {"report_in_seconds": 2, "resolve_seconds": 60, "grace_seconds": 2, "hours": "calendar"}
+    limits = {k: {"report_in_seconds": 2, "resolve_seconds": 3600, "grace_seconds": 2, "hours": "calendar"}
               for k in ("routine", "tough", "emergency")}  # fmt: skip
     category = {"name_zh": "测试急件", "name_en": "Test rush", "lead": "water", "co": [], "limits": limits}
     ok(api.request("PUT", f"{BASE}/categories/test_rush", user="city-admin", body=category))
@@ -199,3 +200,31 @@ def test_waiting_tickets_are_resumed_after_a_restart(api: ApiClient) -> None:
     # the resumed execution takes the next signal
     t = ok(api.post(f"{BASE}/tickets/{ticket['id']}/report-in", user="water-bureau", body={}))
     assert t["status"] == "dispatched"
+
+
+def test_a_hotline_ticket_is_whistled_answered_and_called_back(api: ApiClient) -> None:
+    body = {"id": "12345-20261126-0007", "kind": "complaint", "category": "road_traffic",
+            "text": "鹊山村村道塌陷一处，夜间无警示", "unit": "430182-DCQ-QS",
+            "caller_name": "李桂香", "caller_phone": "13807310003"}  # fmt: skip
+    assert api.post("/v1/hotline-tickets", user="qs-village", body=body).status == 403
+    created = ok(api.post("/v1/hotline-tickets", user="agency-12345", body=body), 201)
+    assert created["caller"] == "李** 138****0003" and "13807310003" not in json.dumps(created)
+    assert created["status"] == "received"
+    hid = created["id"]
+    assert api.post("/v1/hotline-tickets", user="agency-12345", body=body).status == 409  # one number, once
+    assert api.get(f"/v1/hotline-tickets/{hid}", user="water-bureau").status == 404
+    assert api.get(f"/v1/hotline-tickets/{hid}", user="zf-town").status == 404
+    # the town whistles it to the transport bureau, with the police
+    h = ok(api.post(f"/v1/hotline-tickets/{hid}/dispatch", user="dcq-town", body={"to": "whistle", "kind": "tough"}))
+    assert h["status"] == "dispatched"
+    ticket = ok(api.get(f"{BASE}/tickets/{h['whistle_ticket']}", user="dcq-town"))
+    assert ticket["hotline_ticket"] == hid and ticket["source"] == f"hotline:{hid}"
+    assert ticket["status"] == "dispatched" and ticket["lead"] == "transport" and ticket["co"] == ["police"]
+    # the outcome goes back on the same resource; the hotline records its callback (回访)
+    h = ok(api.post(f"/v1/hotline-tickets/{hid}/outcome", user="dcq-town", body={"text": "已设警示并修复路面"}))
+    assert api.post(f"/v1/hotline-tickets/{hid}/callback", user="dcq-town",
+                    body={"resolved": True, "satisfied": True}).status == 403  # fmt: skip
+    h = ok(api.post(f"/v1/hotline-tickets/{hid}/callback", user="agency-12345",
+                    body={"resolved": True, "satisfied": True}, headers={"If-Match": str(h["version"])}))  # fmt: skip
+    assert h["status"] == "visited" and h["resolved"] is True and h["satisfied"] is True
+    assert [s["to"] for s in h["history"]] == ["dispatched", "answered", "visited"]
