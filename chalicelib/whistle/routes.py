@@ -11,6 +11,8 @@ from chalicelib.whistle.schemas import (
     CategoryList,
     CategoryOut,
     DecisionIn,
+    DeliveryList,
+    DeliveryOut,
     DepartmentList,
     DispatchIn,
     EvaluateIn,
@@ -28,6 +30,9 @@ from chalicelib.whistle.schemas import (
     ResolveIn,
     ReturnIn,
     ScorecardOut,
+    SubscriptionIn,
+    SubscriptionList,
+    SubscriptionOut,
     TicketIn,
     TicketOut,
     TicketPage,
@@ -36,6 +41,7 @@ from chalicelib.whistle.schemas import (
     VerifyIn,
 )
 from chalicelib.whistle.service import WhistleService, default_service
+from chalicelib.whistle.webhooks import WebhookService
 
 api = ApiBlueprint(__name__, tag="whistle")
 BASE = "/v1/whistle"
@@ -353,3 +359,62 @@ def hotline_outcome(ctx: RequestContext) -> HotlineOut:
 )
 def hotline_callback(ctx: RequestContext) -> HotlineOut:
     return _hotline().callback(ctx.user, ctx.actor, ctx.path["id"], ctx.body, ctx.if_match())
+
+
+# -- webhooks (per agency) -----------------------------------------------------------------------------------
+@api.route(
+    "/v1/webhooks",
+    "POST",
+    permission="whistle:respond",
+    body=SubscriptionIn,
+    response=SubscriptionOut,
+    status=201,
+    idempotent=True,
+    summary="订阅工单事件（返回一次签名密钥）/ Subscribe to ticket events",
+)
+def subscribe_webhook(ctx: RequestContext) -> SubscriptionOut:
+    return WebhookService().subscribe(ctx.user, ctx.body)
+
+
+@api.route(
+    "/v1/webhooks",
+    "GET",
+    permission="whistle:respond",
+    response=SubscriptionList,
+    summary="本机构的订阅 / Your subscriptions",
+)
+def list_webhooks(ctx: RequestContext) -> SubscriptionList:
+    return WebhookService().subscriptions(ctx.user)
+
+
+@api.route(
+    "/v1/webhooks/dead-letters",
+    "GET",
+    permission="whistle:respond",
+    response=DeliveryList,
+    summary="投递失败的事件 / Dead-lettered deliveries",
+)
+def webhook_dead_letters(ctx: RequestContext) -> DeliveryList:
+    return WebhookService().dead_letters(ctx.user)
+
+
+@api.route(
+    "/v1/webhooks/deliveries/{id}",
+    "GET",
+    permission="whistle:respond",
+    response=DeliveryOut,
+    summary="一次投递及其尝试记录 / A delivery and its attempts",
+)
+def webhook_delivery(ctx: RequestContext) -> DeliveryOut:
+    return WebhookService().delivery(ctx.user, ctx.path["id"])
+
+
+@api.route(
+    "/v1/webhooks/deliveries/{id}/replay",
+    "POST",
+    permission="whistle:respond",
+    response=DeliveryOut,
+    summary="重发失败的投递 / Replay a dead-lettered delivery",
+)
+def replay_webhook(ctx: RequestContext) -> DeliveryOut:
+    return WebhookService().replay(ctx.user, ctx.path["id"])

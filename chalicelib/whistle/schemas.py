@@ -299,3 +299,49 @@ class HotlineOut(Out):
     satisfied: bool | None
     history: list[dict[str, Any]]
     version: int
+
+
+# -- webhooks ------------------------------------------------------------------------------------------------
+EVENTS = ("*", "whistle.create", "whistle.dispatch", "whistle.report_in", "whistle.progress", "whistle.resolve",
+          "whistle.return", "whistle.request_extension", "whistle.grant_extension", "whistle.refuse_extension",
+          "whistle.verify", "whistle.reject", "whistle.evaluate", "whistle.close")  # fmt: skip
+
+
+class SubscriptionIn(Strict):
+    url: str = Field(pattern=r"^https?://[^\s]{4,500}$", description="接收地址（https）/ receiver URL (https)")
+    events: list[str] = Field(default_factory=lambda: ["*"], min_length=1, max_length=20)
+
+    @field_validator("events")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        unknown = [e for e in value if e not in EVENTS]
+        if unknown:
+            raise ValueError(f"未知事件 / unknown events: {', '.join(unknown)}")
+        return value
+
+
+class SubscriptionOut(Out):
+    id: str
+    url: str
+    events: list[str]
+    created_at: str
+    secret: str | None = Field(description="签名密钥，仅在创建时返回一次 / signing secret, shown once")
+
+
+class SubscriptionList(Out):
+    items: list[SubscriptionOut]
+
+
+class DeliveryOut(Out):
+    id: str
+    subscription: str
+    event: str
+    ticket_id: str
+    status: str
+    attempts: int
+    log: list[dict[str, Any]]
+    created_at: str
+
+
+class DeliveryList(Out):
+    items: list[DeliveryOut]

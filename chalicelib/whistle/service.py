@@ -16,6 +16,7 @@ from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.errors import Conflict, Forbidden, check_version, field_error, not_found
+from chalicelib.core.observability import logger
 from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.grid.store import GridStore
 from chalicelib.whistle import rules
@@ -46,6 +47,7 @@ from chalicelib.whistle.schemas import (
     VerifyIn,
 )
 from chalicelib.whistle.store import AssignmentModel, FlowModel, ScoreDelta, TicketModel, WhistleStore, ticket_state
+from chalicelib.whistle.webhooks import WebhookService
 
 TOWN_ROLES = frozenset({"town_cadre", "city_admin"})
 
@@ -127,7 +129,16 @@ def ticket_out(item: TicketModel, flow: FlowModel | None) -> TicketOut:
 
 
 class WhistleService:
-    def __init__(self, *, store: WhistleStore, grid: GridStore, catalogue: CatalogueStore, flows: FlowRunner) -> None:
+    def __init__(
+        self,
+        *,
+        store: WhistleStore,
+        grid: GridStore,
+        catalogue: CatalogueStore,
+        flows: FlowRunner,
+        hooks: WebhookService | None = None,
+    ) -> None:
+        self.hooks = hooks
         self.store = store
         self.grid = grid
         self.catalogue = catalogue
@@ -272,11 +283,11 @@ class WhistleService:
         self._history(item, actor, "whistle", None, "whistled", moment=moment)
         town_score = ScoreDelta(f"town#{item.town}", period_of(moment), counters={data.kind: 1})
         if not auto_dispatch:
-            self.store.write(item, actor, "whistle.create", None, scores=[town_score], extra=extra)
+            self._commit(item, actor, "whistle.create", None, scores=[town_score], extra=extra)
             return ticket_out(item, None)
         assignments, scores = self._dispatch_into(item, actor, lead, co, moment)
         flow = self.flows.record(item.id)
-        self.store.write(
+        self._commit(
             item, actor, "whistle.create", None, assignments=assignments, scores=[town_score, *scores], flow=flow,
             extra=extra,
         )  # fmt: skip
@@ -392,7 +403,7 @@ class WhistleService:
         if data.note:
             item.notes = [*(item.notes or []), {"at": iso(moment), "by": "town", "note": data.note, "photos": []}]
         flow = self.flows.record(item.id) if first else None
-        self.store.write(item, actor, "whistle.dispatch", before, assignments=assignments, scores=scores, flow=flow)
+        self._commit(item, actor, "whistle.dispatch", before, assignments=assignments, scores=scores, flow=flow)
         if first:
             self.flows.start(item.id, self._flow_input(item))
         else:
@@ -425,7 +436,7 @@ class WhistleService:
             item.phase, item.phase_due = "resolve", item.resolve_due
         else:
             self._history(item, actor, "report_in", item.status, item.status, moment=moment)
-        self.store.write(item, actor, "whistle.report_in", before, scores=[score])
+        self._commit(item, actor, "whistle.report_in", before, scores=[score])
         if everyone:
             self._signal_phase(item)
         return ticket_out(item, self.store.flow(item.id))
@@ -441,7 +452,7 @@ class WhistleService:
             {"at": iso(moment), "by": dept, "note": data.note, "photos": list(data.photos)},
         ]
         self._move(item, actor, "progress", target, moment)
-        self.store.write(item, actor, "whistle.progress", before)
+        self._commit(item, actor, "whistle.progress", before)
         return ticket_out(item, self.store.flow(item.id))
 
     def resolve(
@@ -459,7 +470,7 @@ class WhistleService:
         self._move(item, actor, "resolve", target, moment)
         verify_seconds = int(self.kind_rules()[item.kind]["verify_seconds"])
         item.phase, item.phase_due = "verify", iso(moment + timedelta(seconds=verify_seconds))
-        self.store.write(item, actor, "whistle.resolve", before, scores=[score])
+        self._commit(item, actor, "whistle.resolve", before, scores=[score])
         self._signal_phase(item)
         return ticket_out(item, self.store.flow(item.id))
 
@@ -474,7 +485,7 @@ class WhistleService:
         handover = int(self._limits(item)["handover_seconds"])
         item.phase, item.phase_due = "handover", iso(moment + timedelta(seconds=handover))
         score = ScoreDelta(f"dept#{dept}", period_of(moment), counters={"returns": 1})
-        self.store.write(item, actor, "whistle.return", before, scores=[score])
+        self._commit(item, actor, "whistle.return", before, scores=[score])
         self._signal_phase(item)
         return ticket_out(item, self.store.flow(item.id))
 
@@ -489,7 +500,7 @@ class WhistleService:
         item.status_before = item.status
         self._move(item, actor, "request_extension", target, moment)
         score = ScoreDelta(f"dept#{dept}", period_of(moment), counters={"extensions": 1})
-        self.store.write(item, actor, "whistle.request_extension", before, scores=[score])
+        self._commit(item, actor, "whistle.request_extension", before, scores=[score])
         return ticket_out(item, self.store.flow(item.id))
 
     def decide_extension(
@@ -514,7 +525,7 @@ class WhistleService:
             item.resolve_due = iso(due)
             if item.phase == "resolve":
                 item.phase_due = item.resolve_due
-        self.store.write(item, actor, f"whistle.{action}", before)
+        self._commit(item, actor, f"whistle.{action}", before)
         if data.grant and item.phase == "resolve":
             self._signal_phase(item)
         return ticket_out(item, self.store.flow(item.id))
@@ -539,7 +550,7 @@ class WhistleService:
             item.resolve_due = iso(rules.due_after(moment, int(limits["resolve_seconds"]), limits["hours"]))
             item.phase, item.phase_due, item.resolution = "resolve", item.resolve_due, None
             scores.append(ScoreDelta(f"dept#{item.lead}", period_of(moment), counters={"reopened": 1}))
-        self.store.write(item, actor, f"whistle.{action}", before, scores=scores)
+        self._commit(item, actor, f"whistle.{action}", before, scores=scores)
         self._signal_phase(item)
         return ticket_out(item, self.store.flow(item.id))
 
@@ -553,7 +564,7 @@ class WhistleService:
         self._move(item, actor, "evaluate", target, moment)
         score = ScoreDelta(f"dept#{item.lead}", period_of(moment),
                            counters={"evaluations": 1, "satisfaction_sum": data.satisfaction})  # fmt: skip
-        self.store.write(item, actor, "whistle.evaluate", before, scores=[score])
+        self._commit(item, actor, "whistle.evaluate", before, scores=[score])
         return ticket_out(item, self.store.flow(item.id))
 
     def close(
@@ -567,10 +578,24 @@ class WhistleService:
         self._move(item, actor, "close", target, moment)
         item.phase, item.phase_due = None, None
         has_flow = self.store.flow(item.id) is not None
-        self.store.write(item, actor, "whistle.close", before, close_flow=has_flow)
+        self._commit(item, actor, "whistle.close", before, close_flow=has_flow)
         if has_flow:
             self.flows.signal(item.id, {"phase": "end"})
         return ticket_out(item, self.store.flow(item.id))
+
+    def _commit(self, item: TicketModel, actor: Actor, action: str, before: dict[str, Any] | None, **kw: Any) -> None:
+        """Write the change (one transaction), then queue the webhooks of the departments it is dispatched to."""
+        self.store.write(item, actor, action, before, **kw)
+        departments = sorted(dict(item.acks or {}))
+        if self.hooks is None or not departments:
+            return
+        payload = {"id": item.id, "kind": item.kind, "category": item.category, "status": item.status,
+                   "phase": item.phase, "phase_due": item.phase_due, "lead": item.lead, "co": list(item.co or []),
+                   "updated_at": item.updated_at}  # fmt: skip
+        try:
+            self.hooks.emit(departments, action, payload)
+        except Exception as e:  # the change is committed; a lost notice must not turn it into an error
+            logger().warning("webhooks not queued", extra={"ticket": item.id, "error": type(e).__name__})
 
     def _move(self, item: TicketModel, actor: Actor, action: str, target: str, moment: datetime) -> None:
         self._history(item, actor, action, item.status, target, moment=moment)
@@ -638,5 +663,9 @@ def default_service() -> WhistleService:
     audit = AuditStore()
     store = WhistleStore(audit=audit)
     return WhistleService(
-        store=store, grid=GridStore(audit=audit), catalogue=CatalogueStore(audit=audit), flows=FlowRunner(store=store)
+        store=store,
+        grid=GridStore(audit=audit),
+        catalogue=CatalogueStore(audit=audit),
+        flows=FlowRunner(store=store),
+        hooks=WebhookService(),
     )
