@@ -287,10 +287,10 @@ class WhistleService:
             return ticket_out(item, None)
         assignments, scores = self._dispatch_into(item, actor, lead, co, moment)
         flow = self.flows.record(item.id)
+        self.store.put_flow(flow)
         self._commit(
-            item, actor, "whistle.create", None, assignments=assignments, scores=[town_score, *scores], flow=flow,
-            extra=extra,
-        )  # fmt: skip
+            item, actor, "whistle.create", None, assignments=assignments, scores=[town_score, *scores], extra=extra
+        )
         self.flows.start(item.id, self._flow_input(item))
         return ticket_out(item, flow)
 
@@ -402,8 +402,9 @@ class WhistleService:
         assignments, scores = self._dispatch_into(item, actor, lead, co, moment)
         if data.note:
             item.notes = [*(item.notes or []), {"at": iso(moment), "by": "town", "note": data.note, "photos": []}]
-        flow = self.flows.record(item.id) if first else None
-        self._commit(item, actor, "whistle.dispatch", before, assignments=assignments, scores=scores, flow=flow)
+        if first:
+            self.store.put_flow(self.flows.record(item.id))
+        self._commit(item, actor, "whistle.dispatch", before, assignments=assignments, scores=scores)
         if first:
             self.flows.start(item.id, self._flow_input(item))
         else:
@@ -578,8 +579,9 @@ class WhistleService:
         self._move(item, actor, "close", target, moment)
         item.phase, item.phase_due = None, None
         has_flow = self.store.flow(item.id) is not None
-        self._commit(item, actor, "whistle.close", before, close_flow=has_flow)
+        self._commit(item, actor, "whistle.close", before)
         if has_flow:
+            self.store.end_flow(item.id)
             self.flows.signal(item.id, {"phase": "end"})
         return ticket_out(item, self.store.flow(item.id))
 

@@ -5,9 +5,10 @@ assignments, aggregates and audit event."""
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -17,6 +18,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -25,6 +27,8 @@ from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.catalogue import DEFAULT_CATALOGUES
 from chalicelib.core.db import BaseMeta, register_model, transaction
 from chalicelib.whistle.rules import DEPARTMENTS
+
+T = TypeVar("T")
 
 # departments are a plain catalogue (code and names), seeded with the others
 DEFAULT_CATALOGUES.setdefault("department", DEPARTMENTS)
@@ -209,6 +213,19 @@ class ScoreDelta:
     lists: dict[str, float] = field(default_factory=dict)
 
 
+def engine_safe(fn: Callable[[], T]) -> T:
+    """Run a call on the workflow table, retried when moto's in-process DynamoDB (not thread-safe) sees the
+    Step Functions engine's thread write the same table meanwhile. On AWS the first call answers."""
+    for attempt in range(5):
+        try:
+            return fn()
+        except RuntimeError:
+            if attempt == 4:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def ticket_state(item: TicketModel) -> dict[str, Any]:
     """What an audit event hashes."""
     keys = ("id", "kind", "category", "unit_code", "status", "lead", "co", "phase", "phase_due", "whistler_sub")
@@ -268,13 +285,23 @@ class WhistleStore:
         )
 
     def flow(self, ticket_id: str) -> FlowModel | None:
-        try:
-            return FlowModel.get(ticket_id, consistent_read=True)
-        except FlowModel.DoesNotExist:
-            return None
+        def get() -> FlowModel | None:
+            try:
+                return FlowModel.get(ticket_id, consistent_read=True)
+            except FlowModel.DoesNotExist:
+                return None
+
+        return engine_safe(get)
 
     def flows(self, ids: Iterable[str]) -> dict[str, FlowModel]:
-        return {f.ticket_id: f for f in FlowModel.batch_get(list(ids))}
+        return engine_safe(lambda: {f.ticket_id: f for f in FlowModel.batch_get(list(ids))})
+
+    def put_flow(self, flow: FlowModel) -> None:
+        """Written ahead of the dispatching transaction: if that fails, the resumer finds no open phase."""
+        engine_safe(flow.save)
+
+    def end_flow(self, ticket_id: str) -> None:
+        engine_safe(lambda: FlowModel(ticket_id).update(actions=[FlowModel.waiting.remove()]))
 
     def waiting_flows(self) -> list[str]:
         return [f.ticket_id for f in FlowModel.by_waiting.query("1")]
@@ -307,12 +334,11 @@ class WhistleStore:
         *,
         assignments: Iterable[AssignmentModel] = (),
         scores: Iterable[ScoreDelta] = (),
-        flow: FlowModel | None = None,
-        close_flow: bool = False,
         extra: Callable[[TransactWrite, TicketModel], None] | None = None,
     ) -> TicketModel:
-        """The ticket (created, or saved under its version), its assignments, aggregates, a new workflow
-        record or the end of its wait, and the audit event: all or nothing."""
+        """The ticket (created, or saved under its version), its assignments, aggregates and the audit event:
+        all or nothing. The workflow record stays out: the engine writes it at any moment, and moto copies
+        every table a transaction touches."""
         item.update_month, item.update_key = item.updated_at[:7], f"{item.updated_at}#{item.id}"
         with transaction() as tx:
             if before is None:
@@ -329,12 +355,6 @@ class WhistleStore:
                 ]
                 if actions:
                     tx.update(ScoreModel(delta.subject, delta.period), actions=actions)
-            if flow is not None:
-                tx.save(flow, condition=FlowModel.ticket_id.does_not_exist())
-            elif close_flow:
-                tx.update(
-                    FlowModel(item.id), actions=[FlowModel.waiting.remove()], condition=FlowModel.ticket_id.exists()
-                )
             if extra is not None:
                 extra(tx, item)
             self.audit.append(
@@ -347,10 +367,16 @@ class WhistleStore:
         """Forget a token once used (only if the workflow has not already written the next one)."""
         from pynamodb.exceptions import UpdateError  # noqa: PLC0415
 
-        with contextlib.suppress(UpdateError):
-            FlowModel(ticket_id).update(actions=[FlowModel.token.remove()], condition=FlowModel.token == token)
+        def clear() -> None:
+            with contextlib.suppress(UpdateError):
+                FlowModel(ticket_id).update(actions=[FlowModel.token.remove()], condition=FlowModel.token == token)
+
+        engine_safe(clear)
 
     def restarted(self, ticket_id: str, execution_arn: str, runs: int) -> None:
-        FlowModel(ticket_id).update(
-            actions=[FlowModel.execution_arn.set(execution_arn), FlowModel.runs.set(runs), FlowModel.token.remove()]
-        )
+        actions: list[Action] = [
+            FlowModel.execution_arn.set(execution_arn),
+            FlowModel.runs.set(runs),
+            FlowModel.token.remove(),
+        ]
+        engine_safe(lambda: FlowModel(ticket_id).update(actions=actions))
