@@ -145,6 +145,18 @@ def hreq(hid: str, action: str, data: dict[str, Any]) -> Req:
     return Req("POST", f"/v1/hotline-tickets/{hid}/{action}", data)
 
 
+def delivery(a: DemoAccount, n: int, *, own: bool) -> str:
+    """A dead-lettered delivery of the account's agency (own) or of another one."""
+    from chalicelib.whistle.webhooks import DeliveryModel  # noqa: PLC0415
+
+    agency = dept_of(a) if own else ("housing" if dept_of(a) != "housing" else "water")
+    msg_id = f"msg_mx{n}{'o' if own else 'x'}"
+    DeliveryModel(msg_id, agency=agency, subscription="sub_mx", url="https://example.org/hook", event="whistle.create",
+                  ticket_id=NONE, payload="{}", status="dead", attempts=5, log=[], dead_agency=agency,
+                  created_at="2026-11-26T00:00:00+00:00").save()  # fmt: skip
+    return msg_id
+
+
 CASES: dict[str, Case] = {
     "GET /v1/whistle/departments": Case(own=lambda api, a, n: Req("GET", f"{BASE}/departments")),
     "GET /v1/whistle/categories": Case(own=lambda api, a, n: Req("GET", f"{BASE}/categories")),
@@ -244,5 +256,16 @@ CASES: dict[str, Case] = {
             own_hotline(api, a, n, answered=True), "callback", {"resolved": True, "satisfied": False}
         ),
         other=lambda api, a, n: hreq(other_hotline(api, a, n), "callback", {"resolved": True, "satisfied": True}),
+    ),
+    "POST /v1/webhooks": Case(own=lambda api, a, n: Req("POST", "/v1/webhooks", {"url": f"https://example.org/h{n}"})),
+    "GET /v1/webhooks": Case(own=lambda api, a, n: Req("GET", "/v1/webhooks")),
+    "GET /v1/webhooks/dead-letters": Case(own=lambda api, a, n: Req("GET", "/v1/webhooks/dead-letters")),
+    "GET /v1/webhooks/deliveries/{id}": Case(
+        own=lambda api, a, n: Req("GET", f"/v1/webhooks/deliveries/{delivery(a, n, own=True)}"),
+        other=lambda api, a, n: Req("GET", f"/v1/webhooks/deliveries/{delivery(a, n, own=False)}"),
+    ),
+    "POST /v1/webhooks/deliveries/{id}/replay": Case(
+        own=lambda api, a, n: Req("POST", f"/v1/webhooks/deliveries/{delivery(a, n, own=True)}/replay"),
+        other=lambda api, a, n: Req("POST", f"/v1/webhooks/deliveries/{delivery(a, n, own=False)}/replay"),
     ),
 }
