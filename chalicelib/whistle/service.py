@@ -398,7 +398,7 @@ class WhistleService:
         co = list(data.co) if data.co is not None else [d for d in (item.co or category["co"]) if d != lead]
         self._check_departments(lead, co)
         moment = now()
-        first = self.store.flow(item.id) is None
+        first = item.dispatched_at is None  # no workflow yet (a record left by a failed attempt is replaced)
         assignments, scores = self._dispatch_into(item, actor, lead, co, moment)
         if data.note:
             item.notes = [*(item.notes or []), {"at": iso(moment), "by": "town", "note": data.note, "photos": []}]
