@@ -21,6 +21,7 @@ def test_me_shows_role_scope_and_permissions_from_the_stored_profile(api: ApiCli
     assert me["role_label"].startswith("村干部")
     assert me["scope"] == {"kind": "unit", "path": "430182/DCQ/QS"}
     assert me["permissions"] == [
-        "appointments:write", "households:read", "households:write", "imports:write", "members:read",
-        "members:write", "personal:unmask", "units:read", "units:write",
+        "appointments:write", "hotline:read", "households:read", "households:write", "imports:write",
+        "members:read", "members:write", "personal:unmask", "units:read", "units:write", "whistle:blow",
+        "whistle:read", "whistle:verify",
     ]  # fmt: skip
