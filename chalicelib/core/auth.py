@@ -52,13 +52,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "imports:write": frozenset({"village_cadre", "town_cadre", "city_admin"}),
     "catalogue:write": frozenset({"city_admin"}),
     "audit:read": frozenset({"auditor", "city_admin"}),
-    "whistle:read": frozenset(ROLES),
+    "whistle:read": frozenset(ROLES) - {"auditor"},
     "whistle:blow": frozenset({"area_head", "village_cadre", "town_cadre", "city_admin"}),  # per kind: catalogue
     "whistle:dispatch": frozenset({"town_cadre", "city_admin"}),
     "whistle:respond": frozenset({"department"}),
     "whistle:verify": frozenset({"area_head", "village_cadre", "town_cadre", "city_admin"}),
     "hotline:write": frozenset({"department"}),  # agencies (the 12345 hotline) post tickets and callbacks
-    "hotline:read": frozenset({"department", "village_cadre", "town_cadre", "city_admin", "auditor"}),
+    "hotline:read": frozenset({"department", "village_cadre", "town_cadre", "city_admin"}),
 }
 
 ROLE_LABELS: dict[str, tuple[str, str]] = {
