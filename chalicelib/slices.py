@@ -20,6 +20,8 @@ ROUTE_MODULES: tuple[str, ...] = (
     "chalicelib.mediation.routes",
     "chalicelib.deliberation.routes",
     "chalicelib.scoring.routes",
+    "chalicelib.whistle.routes",
+    "chalicelib.open311.routes",
 )
 
 # Modules holding tables that no route module imports yet.

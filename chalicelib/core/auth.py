@@ -101,6 +101,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {"neighbour_head", "group_head", "area_head", "village_cadre", "town_cadre", "city_admin"}
     ),
     "village_decisions:write": frozenset({"village_cadre", "town_cadre", "city_admin"}),
+    # 吹哨报到 and the 12345 hotline
+    "whistle:read": frozenset(ROLES) - {"auditor"},
+    "whistle:blow": frozenset({"area_head", "village_cadre", "town_cadre", "city_admin"}),  # per kind: catalogue
+    "whistle:dispatch": frozenset({"town_cadre", "city_admin"}),
+    "whistle:respond": frozenset({"department"}),
+    "whistle:verify": frozenset({"area_head", "village_cadre", "town_cadre", "city_admin"}),
+    "hotline:write": frozenset({"department"}),  # agencies (the 12345 hotline) post tickets and callbacks
+    "hotline:read": frozenset({"department", "village_cadre", "town_cadre", "city_admin"}),
 }
 
 ROLE_LABELS: dict[str, tuple[str, str]] = {

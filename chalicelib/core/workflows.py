@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 WORKFLOW_DIR = Path(__file__).resolve().parent.parent / "workflows"
-_PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+_PLACEHOLDER = re.compile(r"\$\{([\w\-]+)\}")  # table suffixes may hold a hyphen
 
 # Functions that restart executions which were waiting when the local stack stopped; each returns how
 # many it resumed. Slices with workflows register theirs (deliberation, whistle).

@@ -1,0 +1,205 @@
+"""12345 hotline tickets (工单): the hotline posts one (its own number, category, text, the caller masked, a
+time limit); the town dispatches it as a whistle or forwards it to a village concern and reports the
+outcome; the hotline records its callback (回访: resolved? satisfied?) on the same resource."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import BooleanAttribute, ListAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.models import Model
+
+from chalicelib.core.audit import Actor, AuditStore
+from chalicelib.core.auth import Principal
+from chalicelib.core.db import BaseMeta, register_model, transaction
+from chalicelib.core.errors import Conflict, Forbidden, check_version, field_error, not_found
+from chalicelib.core.privacy import mask_name, mask_phone, normalise_phone
+from chalicelib.whistle import rules
+from chalicelib.whistle.schemas import (
+    CallbackIn,
+    HotlineDispatchIn,
+    HotlineIn,
+    HotlineOut,
+    LocationIn,
+    OutcomeIn,
+    TicketIn,
+)
+from chalicelib.whistle.service import WhistleService, iso, now
+from chalicelib.whistle.service import default_service as whistle_service
+
+# 12345 limits: 应急 the same day, 咨询/求助 3 working days, 投诉 13 working days
+LIMIT_SECONDS: dict[str, tuple[int, str]] = {
+    "emergency": (8 * 3600, "calendar"),
+    "consult": (3 * rules.WORKING_DAY, "working"),
+    "help": (3 * rules.WORKING_DAY, "working"),
+    "complaint": (13 * rules.WORKING_DAY, "working"),
+}
+TRANSITIONS: dict[str, dict[str, str]] = {
+    "received": {"whistle": "dispatched", "concern": "forwarded"},
+    "dispatched": {"outcome": "answered"},
+    "forwarded": {"outcome": "answered"},
+    "answered": {"callback": "visited"},
+    "visited": {},
+}
+
+
+@register_model
+class HotlineModel(Model):
+    class Meta(BaseMeta):
+        table_suffix = "hotline-tickets"
+
+    id = UnicodeAttribute(hash_key=True)  # the hotline's own ticket number
+    agency = UnicodeAttribute()  # the posting agency's scope (hotline12345)
+    kind = UnicodeAttribute()  # emergency, consult, help, complaint
+    category = UnicodeAttribute()
+    text = UnicodeAttribute()
+    caller = UnicodeAttribute(null=True)  # masked name and phone only: the clear values stay with the hotline
+    unit_code = UnicodeAttribute()
+    unit_path = UnicodeAttribute()
+    received_at = UnicodeAttribute()
+    due = UnicodeAttribute()
+    status = UnicodeAttribute()
+    whistle_ticket = UnicodeAttribute(null=True)
+    concern_unit = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)
+    resolved = BooleanAttribute(null=True)
+    satisfied = BooleanAttribute(null=True)
+    history = ListAttribute[dict[str, Any]](default=list)
+    version = VersionAttribute()
+
+
+def hotline_out(item: HotlineModel) -> HotlineOut:
+    return HotlineOut(
+        id=item.id, agency=item.agency, kind=item.kind, category=item.category, text=item.text, caller=item.caller,
+        unit=item.unit_code, unit_path=item.unit_path, received_at=item.received_at, due=item.due,
+        status=item.status, whistle_ticket=item.whistle_ticket, concern_unit=item.concern_unit, outcome=item.outcome,
+        resolved=item.resolved, satisfied=item.satisfied, history=[dict(h) for h in item.history or []],
+        version=int(item.version or 0),
+    )  # fmt: skip
+
+
+def _state(item: HotlineModel) -> dict[str, Any]:
+    return {k: getattr(item, k) for k in ("id", "agency", "status", "unit_code", "whistle_ticket", "outcome")}
+
+
+class HotlineService:
+    def __init__(self, *, whistle: WhistleService, audit: AuditStore) -> None:
+        self.whistle = whistle
+        self.audit = audit
+
+    def _save(self, item: HotlineModel, actor: Actor, action: str, before: dict[str, Any] | None) -> None:
+        with transaction() as tx:
+            if before is None:
+                tx.save(item, condition=HotlineModel.id.does_not_exist())
+            else:
+                tx.save(item)
+            self.audit.append(
+                tx, actor, action=action, entity_type="hotline_ticket", entity_id=item.id, unit_path=item.unit_path,
+                before=before, after=_state(item),
+            )  # fmt: skip
+
+    def _step(self, item: HotlineModel, actor: Actor, action: str, moment: datetime) -> None:
+        target = TRANSITIONS.get(item.status, {}).get(action)
+        if target is None:
+            raise Conflict(
+                f"工单当前状态为 {item.status}，不能执行 {action}", f"A {item.status} ticket cannot {action}"
+            )
+        item.history = [*(item.history or []), {"at": iso(moment), "action": action, "from": item.status,
+                                                 "to": target, "by_role": actor.role}]  # fmt: skip
+        item.status = target
+
+    def create(self, principal: Principal, actor: Actor, data: HotlineIn) -> HotlineOut:
+        if principal.scope_kind != "department":
+            raise Forbidden("只有热线等机构可以提交工单", "Only an agency may post hotline tickets")
+        unit = self.whistle.grid.unit(data.unit)
+        if unit is None or len(unit.path.split("/")) < 2:
+            raise field_error("body.unit", "须为已知的镇（街道）或以下单元", "Unknown unit, or above a town")
+        self.whistle.category(data.category)
+        moment = now()
+        seconds, hours = LIMIT_SECONDS[data.kind]
+        if data.limit_days is not None:
+            seconds, hours = data.limit_days * rules.WORKING_DAY, "working"
+        caller = None
+        if data.caller_name or data.caller_phone:
+            phone = mask_phone(normalise_phone(data.caller_phone)) if data.caller_phone else None
+            caller = " ".join(p for p in (mask_name(data.caller_name), phone) if p)
+        item = HotlineModel(
+            data.id, agency=principal.scope, kind=data.kind, category=data.category, text=data.text, caller=caller,
+            unit_code=unit.code, unit_path=unit.path, received_at=iso(moment),
+            due=iso(rules.due_after(moment, seconds, hours)), status="received", history=[],
+        )  # fmt: skip
+        self._save(item, actor, "hotline.create", None)
+        return hotline_out(item)
+
+    def visible(self, principal: Principal, hotline_id: str) -> HotlineModel:
+        try:
+            item = HotlineModel.get(hotline_id)
+        except HotlineModel.DoesNotExist as e:
+            raise not_found("热线工单", "Hotline ticket") from e
+        if principal.scope_kind == "department":
+            if item.agency != principal.scope:
+                raise not_found("热线工单", "Hotline ticket")
+        elif not principal.sees_unit(item.unit_path):
+            raise not_found("热线工单", "Hotline ticket")
+        return item
+
+    def get(self, principal: Principal, hotline_id: str) -> HotlineOut:
+        return hotline_out(self.visible(principal, hotline_id))
+
+    def dispatch(
+        self, principal: Principal, actor: Actor, hotline_id: str, data: HotlineDispatchIn, if_match: int | None
+    ) -> HotlineOut:
+        item = self.visible(principal, hotline_id)
+        check_version(if_match, item.version)
+        before = _state(item)
+        moment = now()
+        self._step(item, actor, data.to, moment)
+        if data.to == "whistle":
+            ticket = TicketIn(
+                kind=data.kind, category=item.category, description=item.text,
+                location=LocationIn(unit=item.unit_code, address=data.address or "12345来电"),
+                lead=data.lead, co=data.co, source=f"hotline:{item.id}", hotline_ticket=item.id,
+            )  # fmt: skip
+            created = self.whistle.whistle(
+                actor, ticket, unit_code=item.unit_code, unit_path=item.unit_path,
+                whistler=(principal.sub, principal.role, principal.display_name), auto_dispatch=True,
+            )  # fmt: skip
+            item.whistle_ticket = created.id
+        else:
+            unit = self.whistle.grid.unit(data.concern_unit or "")
+            if unit is None or not principal.sees_unit(unit.path):
+                raise field_error(
+                    "body.concern_unit", "须为您辖区内的村（社区）", "A village in your scope is required"
+                )
+            item.concern_unit = unit.code
+        self._save(item, actor, f"hotline.{data.to}", before)
+        return hotline_out(item)
+
+    def outcome(
+        self, principal: Principal, actor: Actor, hotline_id: str, data: OutcomeIn, if_match: int | None
+    ) -> HotlineOut:
+        item = self.visible(principal, hotline_id)
+        check_version(if_match, item.version)
+        before = _state(item)
+        self._step(item, actor, "outcome", now())
+        item.outcome = data.text
+        self._save(item, actor, "hotline.outcome", before)
+        return hotline_out(item)
+
+    def callback(
+        self, principal: Principal, actor: Actor, hotline_id: str, data: CallbackIn, if_match: int | None
+    ) -> HotlineOut:
+        item = self.visible(principal, hotline_id)
+        if principal.scope != item.agency:
+            raise Forbidden("回访由提交工单的机构记录", "The posting agency records the callback")
+        check_version(if_match, item.version)
+        before = _state(item)
+        self._step(item, actor, "callback", now())
+        item.resolved, item.satisfied = data.resolved, data.satisfied
+        self._save(item, actor, "hotline.callback", before)
+        return hotline_out(item)
+
+
+def default_service() -> HotlineService:
+    return HotlineService(whistle=whistle_service(), audit=AuditStore())
