@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.core.api import ApiBlueprint, RequestContext
+from chalicelib.whistle import from_deliberation  # noqa: F401 - registers the town review's whistle hook
 from chalicelib.whistle.hotline import HotlineService
 from chalicelib.whistle.hotline import default_service as hotline_service
 from chalicelib.whistle.schemas import (

@@ -100,7 +100,7 @@ def test_a_road_repair_goes_from_the_courtyard_to_the_responsibility_list_and_a_
 ) -> None:
     api = flows
     whistles: list[WhistleRequest] = []
-    monkeypatch.setattr(service, "WHISTLE_HOOKS", [whistles.append])
+    monkeypatch.setattr(service, "WHISTLE_HOOKS", [*service.WHISTLE_HOOKS, whistles.append])
     # GIVEN three concerns logged by the 组长 of 鹊山村第一组
     road = concern(api, "村道坑洼，雨天积水难行，请求修路", "roads")
     water = concern(api, "夏铎铺灌溉用水纠纷，上下游两组争水", "water", household=household(api), unit=None)
@@ -187,6 +187,10 @@ def test_a_road_repair_goes_from_the_courtyard_to_the_responsibility_list_and_a_
     decided = ok(api.post(f"/v1/deliberations/{delib}/decisions", user="dcq-town", body=decisions))
     whistle = meeting(decided, "town_review")["outcomes"][0]["whistle_requested"]
     assert [w.id for w in whistles] == [whistle["id"]] and whistles[0].department == "water"
+    # ...and the water bureau finds the ticket, dispatched to it and linked back to the deliberation
+    [ticket] = ok(api.get("/v1/whistle/tickets", user="water-bureau"))["items"]
+    assert ticket["source"] == f"deliberation:{delib}" and ticket["lead"] == "water"
+    assert ticket["status"] == "dispatched" and ticket["kind"] == "tough"
     closed = conclude(api, delib, "dcq-town", [{"kind": "department", "name": "水利站"}])
     assert closed["stage"] == "closed"
     waiting_at(api, delib, "closed")
