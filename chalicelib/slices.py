@@ -30,6 +30,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "chalicelib.core.idempotency",
     "chalicelib.core.catalogue",
     "chalicelib.grid.imports",  # loaded by the import routes on first use, not at cold start
+    "chalicelib.scoring.sources",  # no tables: registers the job runner of automatic 三比 credits
 )
 
 

@@ -38,6 +38,7 @@ from chalicelib.community.store import (
     service_state,
     source_event_id,
 )
+from chalicelib.core import events
 from chalicelib.core.audit import AuditStore
 from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.errors import Conflict, FieldError, Forbidden, check_version, field_error, not_found
@@ -389,7 +390,10 @@ class CommunityService:
             item.source_event_id = source_event_id(item.id)
         else:
             item.dispute_reason = reason
-        return service_out(self.store.review_service(item, actor, before))
+        saved = self.store.review_service(item, actor, before)
+        if confirm:  # 三比: the confirmed hours credit the member (booked once under this id)
+            events.publish(events.SCORING_CREDIT, str(item.source_event_id))
+        return service_out(saved)
 
     def member_service(self, principal: Principal, member_id: str, period: str) -> MemberServiceOut:
         member = self.members.member(member_id)

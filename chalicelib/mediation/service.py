@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+from chalicelib.core import events
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
@@ -681,6 +682,8 @@ class MediationService:
             chain=self._chain(item),
             stats=[(data.date.isoformat()[:7], deltas)],
         )
+        if item.score_events:  # 三比: each party-member mediator is credited (booked once per case and member)
+            events.publish(events.SCORING_CREDIT, SCORE_EVENT.format(case=item.id))
         return case_out(saved)
 
     def escalate(

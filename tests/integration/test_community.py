@@ -13,9 +13,11 @@ import pytest
 
 from chalicelib.community.service import default_service
 from chalicelib.community.store import CommunityStore, NeedModel, confirmed_service
+from chalicelib.core import events, jobs
 from chalicelib.core.audit import Actor
 from chalicelib.core.errors import Conflict
 from chalicelib.localstack.seed import DEMO_ACCOUNTS
+from chalicelib.scoring.service import default_service as scoring_service
 from tests.authz.common import id_number
 from tests.support import Answer, ApiClient
 
@@ -123,6 +125,15 @@ def test_a_hospital_doctor_reports_in_claims_help_the_neighbour_head_logs_and_is
     # AND the confirmation is audited with the record
     trail = api.get(f"/v1/audit?entity_type=service_record&entity_id={record['id']}", user="auditor").json
     assert [e["action"] for e in trail["items"]] == ["service_record.create", "service_record.confirm"]
+    # AND each confirmation credits the member in the 三比 ledger once (whole hours: 3 h -> 3, 1.5 h -> 1),
+    # through the jobs queue, however often the event is delivered
+    events.publish(events.SCORING_CREDIT, f"community_service:{record['id']}")  # a duplicate delivery
+    assert jobs.drain() == 3
+    ledger = scoring_service().store
+    booked = [ledger.source_entry(f"community_service:{r}") for r in (record["id"], second["id"])]
+    assert [(c.rule_code, int(c.points), c.status) for c in booked if c] == [
+        ("in_service_hours", 3, "public_notice"), ("in_service_hours", 1, "public_notice"),
+    ]  # fmt: skip
 
 
 def test_a_member_not_in_service_is_refused_with_the_field_named(api: ApiClient) -> None:

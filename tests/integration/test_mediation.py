@@ -11,6 +11,8 @@ from typing import Any
 import boto3
 import pytest
 
+from chalicelib.core import jobs
+from chalicelib.scoring.service import default_service as scoring_service
 from tests.support import Answer, ApiClient
 
 TOWN = "430182-DCQ"
@@ -158,6 +160,9 @@ def test_the_elders_settle_a_homestead_dispute_started_by_gossip(api: ApiClient)
     assert closed["score_events"] == [
         {"member": member, "mediator": mediator, "source_event_id": f"mediation_closed:{cid}"}
     ]
+    assert jobs.drain() == 1  # the closing credits the party-member mediator in the 三比 ledger, once
+    credit = scoring_service().store.source_entry(f"mediation_closed:{cid}#{member}")
+    assert credit is not None and credit.rule_code == "mediation_success" and credit.member_id == member
     kinds = [h["kind"] for h in closed["history"]]
     assert kinds == ["register", "transition", "transition", "session", "escalate", "transition", "session",
                      "agreement", "transition", "follow_up", "close"]  # fmt: skip
