@@ -169,7 +169,7 @@ def dispatch_ticket(ctx: RequestContext) -> TicketOut:
     response=TicketOut,
     summary="部门报到 / A department reports in",
 )
-def report_in(ctx: RequestContext) -> TicketOut:
+def report_in_ticket(ctx: RequestContext) -> TicketOut:
     return _svc().report_in(ctx.user, ctx.actor, ctx.path["id"], ctx.body, ctx.if_match())
 
 

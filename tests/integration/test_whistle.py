@@ -186,13 +186,22 @@ def test_a_town_review_links_its_deliberation_and_foreign_units_are_refused(api:
 def test_waiting_tickets_are_resumed_after_a_restart(api: ApiClient) -> None:
     import boto3  # noqa: PLC0415
 
+    from chalicelib.core.settings import get_settings  # noqa: PLC0415
+    from chalicelib.localstack.state import create_state_machines  # noqa: PLC0415
+
     ticket = ok(api.post(f"{BASE}/tickets", user="qs-area", body=burst_main()), 201)
     sfn = boto3.client("stepfunctions")
     flow = wait_for(api, ticket["id"], "qs-area", lambda b: True)
     from chalicelib.whistle.store import FlowModel  # noqa: PLC0415
 
     arn = FlowModel.get(ticket["id"]).execution_arn
-    sfn.stop_execution(executionArn=arn)
+    deadline = time.monotonic() + 30  # lose it once it waits, as a restart of the local stack loses it
+    while not any(e["type"] == "TaskStateEntered" for e in sfn.get_execution_history(executionArn=arn)["events"]):
+        assert time.monotonic() < deadline, "the execution never reached its waiting task"
+        time.sleep(0.1)
+    # moto's stop_execution leaves a callback-waiting execution RUNNING: drop the machine and its executions
+    sfn.delete_state_machine(stateMachineArn=get_settings().state_machine_arn("whistle"))
+    create_state_machines()
     assert workflows.resume_all() >= 1
     record = FlowModel.get(ticket["id"])
     assert record.execution_arn.endswith(f"{ticket['id']}-r2")
