@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -90,3 +91,21 @@ def aws(env: None) -> Iterator[None]:
 @pytest.fixture
 def api(aws: None, issuer: LocalIssuer) -> ApiClient:
     return ApiClient(app_module.app, issuer)
+
+
+@pytest.fixture
+def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB applies each request atomically; moto's in-process backend does not when threads interleave
+    (a transaction copies tables another thread is writing, a condition is checked before another thread's
+    write lands). One lock around moto's request handling gives concurrency tests DynamoDB's atomicity; our
+    code still runs concurrently, so the races between reads and conditional writes stay real."""
+    from moto.dynamodb.responses import DynamoHandler  # noqa: PLC0415
+
+    lock = threading.RLock()
+    original = DynamoHandler.call_action
+
+    def call_action(self: DynamoHandler) -> Any:
+        with lock:
+            return original(self)
+
+    monkeypatch.setattr(DynamoHandler, "call_action", call_action)

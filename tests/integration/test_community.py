@@ -5,7 +5,6 @@ branch sees who has not reported in."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -209,26 +208,6 @@ def test_a_full_need_is_409_and_a_withdrawal_frees_the_slot(api: ApiClient) -> N
     assert late.status == 409 and "结束" in late.json["error"]["message"]
 
 
-@pytest.fixture
-def serialised_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto applies a transaction without a lock; DynamoDB applies each one atomically. One lock around
-    every backend call gives threads DynamoDB's atomicity, so the race is decided by our conditions."""
-    from moto.dynamodb.models import DynamoDBBackend  # noqa: PLC0415
-
-    lock = threading.RLock()
-
-    def locked(fn: Callable[..., Any]) -> Callable[..., Any]:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            with lock:
-                return fn(*args, **kwargs)
-
-        return call
-
-    for name in ("get_item", "query", "batch_get_item", "put_item", "update_item", "transact_write_items"):
-        monkeypatch.setattr(DynamoDBBackend, name, locked(getattr(DynamoDBBackend, name)))
-    yield
-
-
 class RacingStore(CommunityStore):
     """Holds every claimer at the door until all have read the need as free: then all write at once."""
 
@@ -241,7 +220,7 @@ class RacingStore(CommunityStore):
         return super().create_claim(need, member_id, period, actor)
 
 
-def test_concurrent_claims_never_overfill_a_need(api: ApiClient, serialised_moto: None) -> None:
+def test_concurrent_claims_never_overfill_a_need(api: ApiClient, atomic_dynamodb: None) -> None:
     need = _need(api, slots=3)
     members = [_member(api, name=f"党员{i}") for i in range(6)]
     for m in members:

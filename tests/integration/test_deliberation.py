@@ -96,7 +96,7 @@ def conclude(api: ApiClient, deliberation: str, user: str, attendees: list[dict[
 
 
 def test_a_road_repair_goes_from_the_courtyard_to_the_responsibility_list_and_a_water_dispute_to_a_whistle(
-    flows: ApiClient, monkeypatch: pytest.MonkeyPatch
+    flows: ApiClient, monkeypatch: pytest.MonkeyPatch, atomic_dynamodb: None
 ) -> None:
     api = flows
     whistles: list[WhistleRequest] = []

@@ -9,7 +9,6 @@ import threading
 from typing import Any
 
 import boto3
-import pytest
 
 from chalicelib.core import jobs
 from chalicelib.scoring.service import default_service as scoring_service
@@ -394,25 +393,13 @@ def test_numbers_run_per_committee_and_year(api: ApiClient) -> None:
     ]
 
 
-def test_concurrent_registrations_get_numbers_without_gaps_or_duplicates(
-    api: ApiClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from moto.dynamodb.models import DynamoDBBackend  # noqa: PLC0415
-
+def test_concurrent_registrations_get_numbers_without_gaps_or_duplicates(api: ApiClient, atomic_dynamodb: None) -> None:
     from chalicelib.core.audit import Actor  # noqa: PLC0415
     from chalicelib.localstack.seed import DEMO_ACCOUNTS  # noqa: PLC0415
     from chalicelib.mediation.schemas import CaseIn  # noqa: PLC0415
     from chalicelib.mediation.service import default_service  # noqa: PLC0415
 
     committee_id = committee(api)
-    # DynamoDB runs each transaction atomically; moto in-process does not lock, so the test gives it a lock
-    original, lock = DynamoDBBackend.transact_write_items, threading.Lock()
-
-    def atomic(self: Any, items: Any) -> Any:
-        with lock:
-            return original(self, items)
-
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", atomic)
     account = next(a for a in DEMO_ACCOUNTS if a.username == "qs-group")
     principal, data = account.principal(), CaseIn.model_validate(case_body(committee_id))
     numbers: list[str] = []

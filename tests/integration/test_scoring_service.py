@@ -4,7 +4,6 @@ credit a source event once and stop at the cap, and random sequences keep totals
 from __future__ import annotations
 
 import random
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
@@ -33,23 +32,6 @@ def _as(username: str, n: int = 0) -> tuple[Any, Actor]:
     return principal, Actor(sub=principal.sub, role=principal.role, scope=principal.scope, request_id=f"r{n}")
 
 
-@pytest.fixture
-def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DynamoDB applies each request atomically; moto in one process does not when threads interleave.
-    Serialise moto's DynamoDB backend calls (the service's own code runs concurrently as in Lambda)."""
-    from moto.dynamodb.models import DynamoDBBackend  # noqa: PLC0415
-
-    lock = threading.RLock()
-    for name in ("transact_write_items", "get_item", "query", "update_item", "put_item", "batch_get_item"):
-        original = getattr(DynamoDBBackend, name)
-
-        def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
-            with lock:
-                return __original(self, *args, **kwargs)
-
-        monkeypatch.setattr(DynamoDBBackend, name, locked)
-
-
 def _claimed(svc: ScoringService, member: str, rule: str = "fire_fighting", quantity: int = 3) -> str:
     principal, actor = _as("qs-group")
     evidence = [PHOTO] if rule == "fire_fighting" else []
@@ -61,7 +43,7 @@ def _totals(member: str) -> TotalsModel:
     return TotalsModel.get(member, PERIOD)
 
 
-def test_twenty_concurrent_approvals_and_finalisations_apply_once(api: ApiClient, atomic_moto: None) -> None:
+def test_twenty_concurrent_approvals_and_finalisations_apply_once(api: ApiClient, atomic_dynamodb: None) -> None:
     _notice_days(api, 0)
     zhang = _member(api, "张良科")
     svc = default_service()

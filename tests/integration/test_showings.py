@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-import pytest
 
 from chalicelib.showings.store import covering_of
 from tests.authz.common import id_number
@@ -88,24 +87,7 @@ def test_a_plaque_only_for_a_household_with_a_full_member(api: ApiClient) -> Non
     assert api.post(f"/v1/households/{full}/plaque", user="zhang-liangke", body={}).status == 403
 
 
-def _one_request_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DynamoDB applies each request atomically; moto's in-process backend does not (a transaction copies
-    tables another thread is writing). Serialise moto's request handling, not our code: the race between
-    reading the counter and the transaction that moves it stays real."""
-    from moto.dynamodb.responses import DynamoHandler  # noqa: PLC0415
-
-    lock = threading.Lock()
-    original = DynamoHandler.call_action
-
-    def call_action(self: DynamoHandler) -> Any:
-        with lock:
-            return original(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", call_action)
-
-
-def test_concurrent_plaques_get_distinct_numbers_without_gaps(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    _one_request_at_a_time(monkeypatch)
+def test_concurrent_plaques_get_distinct_numbers_without_gaps(api: ApiClient, atomic_dynamodb: None) -> None:
     households = [_household(api, head=f"户主{i}") for i in range(6)]
     for i, household in enumerate(households):
         _member(api, household, name=f"党员{i}")
