@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration e2e bench seed-county clean
+.PHONY: run test lint typecheck unit integration e2e fuzz bench seed-county clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ integration: $(STAMP)
 
 e2e: $(STAMP)
 	$(PY) -m pytest -q tests/e2e
+
+fuzz: $(STAMP) ## schemathesis, every role, many examples (EXAMPLES=30; tests/e2e/fuzz.py)
+	$(PY) -m tests.e2e.fuzz --examples $${EXAMPLES:-30}
 
 seed-county: $(STAMP) ## load the synthetic county (29 towns ... 420,000 households) into .local/ (stop `make run` first)
 	$(PY) -m chalicelib.grid.county --scale $${SCALE:-1.0}

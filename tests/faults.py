@@ -37,7 +37,7 @@ class Faults:
     def __init__(self, rate: float, seed: int = 11) -> None:
         self.rate = rate
         self.on = False
-        self.random = random.Random(seed)
+        self.random = random.Random(seed)  # noqa: S311 - a reproducible fault pattern, not a secret
         self.calls: Counter[str] = Counter()
         self.injected: Counter[str] = Counter()
         self.trace: list[str] = []  # operation, and the error injected in its place if any
@@ -85,12 +85,12 @@ def dynamodb_faults(rate: float, seed: int = 11) -> Iterator[Faults]:
 
     for client in clients:
         _hook(client, faults)
-    botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+    botocore.session.Session.create_client = create_client
     idempotency.reset()  # Powertools makes its client again, through the hooked create_client
     try:
         yield faults
     finally:
-        botocore.session.Session.create_client = real_create  # type: ignore[method-assign]
+        botocore.session.Session.create_client = real_create
         for client in clients:
             client.meta.events.unregister("before-send.dynamodb", unique_id="nx-faults")
         idempotency.reset()

@@ -102,7 +102,8 @@ def seed_records(stack: StackProcess, *, tag: str = "F") -> Seeded:
         target = out.main if which == "main" else out.spare
         target.update(households=household, members=member, needs=str(need.get("id", "")), unit=unit)
     appointment = post(
-        f"/v1/units/{out.main['unit']}/appointments", {"person_name": "张良科", "phone": "13907310009", "start": "2026-01-01"}
+        f"/v1/units/{out.main['unit']}/appointments",
+        {"person_name": "张良科", "phone": "13907310009", "start": "2026-01-01"},
     )
     out.main["appointments"] = str(appointment.get("id", ""))
     out.spare["units"] = out.spare["unit"]

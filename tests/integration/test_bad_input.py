@@ -15,7 +15,7 @@ from tests.support import ApiClient
 
 L01 = "430182-DCQ-QS-P01-Z01-L01"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULAS = ("=HYPERLINK(\"http://evil.example\",\"点我\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)")
+FORMULAS = ('=HYPERLINK("http://evil.example","点我")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)")
 
 
 def _each_body_route(api: ApiClient, raw: bytes, expected: set[int], code: str | None = None) -> None:

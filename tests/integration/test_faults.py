@@ -42,7 +42,7 @@ class Client:
             answer = self.api.request(method, path, user=user, body=body, headers=headers)
             self.statuses[answer.status] += 1
             trace = self.faults.trace if self.faults else []
-            self.log.append(f"{method} {path} #{attempt}: {answer.status} {answer.error_code} {trace[self.mark:]}")
+            self.log.append(f"{method} {path} #{attempt}: {answer.status} {answer.error_code} {trace[self.mark :]}")
             self.mark = len(trace)
             if answer.status >= 500:
                 if answer.status != 503 or "retry-after" not in answer.headers:
@@ -72,7 +72,7 @@ def _all(api: ApiClient, path: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("rate", [0.3, 0.7], ids=["30pct", "70pct"])
-def test_a_whole_flow_under_dynamodb_faults_loses_and_doubles_nothing(api: ApiClient, rate: float) -> None:
+def test_a_whole_flow_under_dynamodb_faults_loses_and_doubles_nothing(api: ApiClient, rate: float) -> None:  # noqa: PLR0912
     """At 30 % botocore's own retries (4 attempts) absorb nearly every fault; at 70 % the API answers 503."""
     before = api.get(f"/v1/units/{Z01}", user="city-admin").json["counts"]
     created: dict[str, list[str]] = {"unit": [], "household": [], "member": [], "appointment": []}

@@ -114,7 +114,9 @@ def test_markers_never_leak_from_any_flow(
     assert leaks == [], leaks
     scanned = [a for _, _, a in call.answers if a.status == 200]
     seen = "".join(_texts(a) for a in scanned)
-    assert mask_id_number(ID_MARK) in seen and mask_phone(PHONE_MARK) in seen  # the flows did show them, masked
+    assert (
+        str(mask_id_number(ID_MARK)) in seen and str(mask_phone(PHONE_MARK)) in seen
+    )  # the flows did show them, masked
     assert len(call.answers) >= 30
 
     # logs (Powertools JSON on stdout, and anything on stderr)
