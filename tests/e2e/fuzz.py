@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.localstack.seed import DEMO_ACCOUNTS
+from tests.e2e import stack_process
 from tests.e2e.stack_process import PROJECT_DIR, StackProcess
 
 CHECKS = "not_a_server_error,response_schema_conformance,negative_data_rejection"
@@ -228,6 +229,7 @@ def main() -> int:
     parser.add_argument("--roles", default=",".join(ROLES), help="comma-separated roles")
     parser.add_argument("--url", default=None, help="a running stack (default: start one on free ports)")
     args = parser.parse_args()
+    stack_process.START_TIMEOUT = 300.0  # a long run on a busy machine: wait for the stack, do not fail
     with tempfile.TemporaryDirectory(prefix="nx-fuzz-") as tmp:
         work = Path(tmp)
         stack = StackProcess(work / "state")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.e2e.fuzz import id_number
 from tests.e2e.stack_process import StackProcess
 
 pytestmark = pytest.mark.e2e
@@ -57,3 +58,44 @@ def test_fifty_identical_unit_posts_make_one_unit(stack: StackProcess) -> None:
     unit = _check(_storm(stack, "/v1/units", body, "qs-village"))
     counts = stack.get(f"/v1/units/{unit['code']}", token=stack.token("qs-village"))
     assert counts.status_code == 200, counts.text
+
+
+def test_fifty_concurrent_confirmations_of_one_service_record_apply_once(stack: StackProcess) -> None:
+    """50 邻长 clicks on "confirm" at once: one confirmation applies, the others are told it is done (409)."""
+    group = stack.token("qs-group")
+    home = stack.post("/v1/households", {"unit": L01, "address": "并发确认1号", "head_name": "胡明", "residents": 2},
+                      token=group)  # fmt: skip
+    assert home.status_code == 201, home.text
+    member = {
+        "name": "周建国", "gender": "male", "id_number": id_number("43018219790304101"), "phone": "13807310009",
+        "branch": "鹊山村党支部", "status": "full", "join_date": "2001-07-01", "household": home.json()["id"],
+        "in_service": True, "workplace": "宁乡市水利局",
+    }  # fmt: skip
+    registered = stack.post("/v1/members", member, token=group)
+    assert registered.status_code == 201, registered.text
+    record = stack.post(
+        "/v1/service-records",
+        {"member": registered.json()["id"], "date": "2026-11-20", "hours": "2", "description": "清理水渠"},
+        token=group,
+    )
+    assert record.status_code == 201, record.text
+    token = stack.token("zhang-liangke")
+
+    def confirm(_: int) -> requests.Response:
+        with requests.Session() as http:
+            return http.post(
+                f"{stack.base_url}/v1/service-records/{record.json()['id']}/confirm",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=120,
+            )
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        answers = list(pool.map(confirm, range(CLIENTS)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200] + [409] * (CLIENTS - 1), statuses
+    audit = stack.get(
+        f"/v1/audit?entity_type=service_record&entity_id={record.json()['id']}", token=stack.token("city-admin")
+    )
+    assert audit.status_code == 200, audit.text
+    actions = [e["action"] for e in audit.json()["items"]]
+    assert len(actions) == 2 and actions.count("service_record.create") == 1, actions  # created, confirmed once
