@@ -4,16 +4,24 @@ record, every answer the first one (replays marked `Idempotent-Replayed: true`),
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 import requests
 
-from tests.e2e.fuzz import id_number
+from tests.e2e.fuzz import id_number, patient_stack
 from tests.e2e.stack_process import StackProcess
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+    with patient_stack(tmp_path_factory.mktemp("quality") / "state") as running:
+        yield running
+
 
 CLIENTS = 50
 L01 = "430182-DCQ-QS-P01-Z01-L01"
@@ -73,6 +81,10 @@ def test_fifty_concurrent_confirmations_of_one_service_record_apply_once(stack: 
     }  # fmt: skip
     registered = stack.post("/v1/members", member, token=group)
     assert registered.status_code == 201, registered.text
+    reported = stack.post(
+        "/v1/report-ins", {"member": registered.json()["id"], "period": "2026", "date": "2026-03-01"}, token=group
+    )
+    assert reported.status_code == 201, reported.text
     record = stack.post(
         "/v1/service-records",
         {"member": registered.json()["id"], "date": "2026-11-20", "hours": "2", "description": "清理水渠"},

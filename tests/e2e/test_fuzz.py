@@ -7,15 +7,23 @@ a fixed seed, at most FUZZ_SECONDS of fuzzing per role. `make fuzz` runs every r
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.fuzz import bounded_roles, run_role, seed_records
+from tests.e2e.fuzz import bounded_roles, patient_stack, run_role, seed_records
 from tests.e2e.stack_process import StackProcess
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+    with patient_stack(tmp_path_factory.mktemp("quality") / "state") as running:
+        yield running
+
 
 EXAMPLES = 3
 FUZZ_SECONDS = 30
