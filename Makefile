@@ -12,7 +12,7 @@ INFRA_PY    := infra/.venv/bin/python
 INFRA_STAMP := infra/.venv/.installed
 INFRA_NPM   := infra/node_modules/.installed
 
-.PHONY: run test lint typecheck unit integration e2e bench seed-county clean web-setup infra-venv infra-check infra-synth
+.PHONY: run test lint typecheck unit integration e2e bench seed-county fuzz clean web-setup infra-venv infra-check infra-synth
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,9 @@ integration: $(STAMP)
 
 e2e: $(STAMP) web-setup
 	$(PY) -m pytest -q tests/e2e
+
+fuzz: $(STAMP) ## schemathesis, every role, many examples (EXAMPLES=30; tests/e2e/fuzz.py)
+	$(PY) -m tests.e2e.fuzz --examples $${EXAMPLES:-30}
 
 seed-county: $(STAMP) ## load the synthetic county (29 towns ... 420,000 households) into .local/ (stop `make run` first)
 	$(PY) -m chalicelib.grid.county --scale $${SCALE:-1.0}

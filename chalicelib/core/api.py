@@ -179,14 +179,19 @@ def validation_error(e: ValidationError, prefix: str) -> ValidationFailed:
     return ValidationFailed("提交的内容有误，请检查标出的字段", "The request has invalid fields", fields)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _parse_body(spec: RouteSpec, raw: bytes | None) -> Any:
     if spec.body is None:
         return None
     if raw is not None and len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge("请求内容过大（上限 1 MB）", "Request body too large (limit 1 MB)")
     try:
-        data = json.loads(raw.decode("utf-8")) if raw else None
-    except (UnicodeDecodeError, ValueError) as e:
+        # NaN and Infinity are not JSON; nesting past the recursion limit is refused, not a 500
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant) if raw else None
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise BadRequest(
             "请求内容须为 UTF-8 编码的 JSON",
             "The request body must be UTF-8 JSON",

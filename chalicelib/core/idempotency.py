@@ -14,7 +14,7 @@ from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from chalicelib.core.db import BaseMeta, register_model
-from chalicelib.core.errors import BadRequest, Conflict, FieldError, IdempotencyMismatch
+from chalicelib.core.errors import BadRequest, Conflict, FieldError, IdempotencyMismatch, Unavailable
 from chalicelib.core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -77,6 +77,7 @@ def run_once(
     """
     from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415 - see _runner
         IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
         IdempotencyValidationError,
     )
 
@@ -99,6 +100,9 @@ def run_once(
             "This Idempotency-Key was already used with a different request body",
             [FieldError("header.Idempotency-Key", "键已被另一请求使用 / key reused with another body")],
         ) from e
+    except IdempotencyPersistenceLayerError as e:
+        # the idempotency table throttled or failed: the same key may be retried (a finished run replays)
+        raise Unavailable("服务繁忙，请稍后重试", "Service busy; retry shortly", headers={"Retry-After": "1"}) from e
     except IdempotencyAlreadyInProgressError as e:
         raise Conflict(
             "相同请求正在处理中，请稍后重试",

@@ -163,7 +163,7 @@ class LocalStack:
     def _serve(self) -> None:
         gateway = local_gateway(app_module.app, "local")
         handler = _make_handler(self, gateway)
-        self._http = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self._http = _Server(("127.0.0.1", self.port), handler)
         self._http.daemon_threads = True
         t = threading.Thread(target=self._http.serve_forever, name="http", daemon=True)
         t.start()
@@ -321,3 +321,9 @@ def wait_until_up(base_url: str, timeout: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{base_url} did not come up")
         time.sleep(0.2)
+
+
+class _Server(ThreadingHTTPServer):
+    """A listen backlog for a burst of clients (the default of 5 resets the 6th concurrent connection)."""
+
+    request_queue_size = 128

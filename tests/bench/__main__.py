@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from tests.bench import county, members
+from tests.bench import county, load, members
 from tests.bench.dynamo import GET_MAX_CALLS, record_calls
 from tests.bench.imports import ROOT, cold_import_ratio
 
@@ -93,6 +93,25 @@ def members_figures() -> list[Figure]:
     return out
 
 
+def load_figures() -> list[Figure]:
+    """Read load on the local stack (tests/bench/load.py): p50 and requests/s as ratios to GET /health."""
+    loads = load.run()
+    bare = loads[0]
+    out = [Figure(f"load, {load.CLIENTS} clients: {bare.route}", f"p50 {bare.p50_ms:.0f} ms, {bare.rps:.1f} req/s",
+                  "baseline", "-")]  # fmt: skip
+    for x in loads[1:]:
+        ratio = x.p50_ms / bare.p50_ms
+        out.append(
+            Figure(
+                f"load, {load.CLIENTS} clients: {x.route} p50 / bare",
+                f"{ratio:.2f} (p50 {x.p50_ms:.0f} ms, p95 {x.p95_ms:.0f} ms, {x.rps:.1f} req/s, {x.errors} errors)",
+                "≤ 10, no errors",
+                "ok" if ratio <= 10 and x.errors == 0 else "MISS",
+            )
+        )
+    return out
+
+
 def main() -> int:
     results = ROOT / "bench-results"
     results.mkdir(exist_ok=True)
@@ -124,6 +143,7 @@ def main() -> int:
     for figure in county_figures():
         figures.append(figure)
     figures += members_figures()
+    figures += load_figures()
 
     widths = [max(len(getattr(f, col)) for f in figures) for col in ("name", "value", "target")]
     print(f"{'figure':<{widths[0]}}  {'value':<{widths[1]}}  {'target':<{widths[2]}}  result")

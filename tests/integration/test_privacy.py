@@ -1,0 +1,153 @@
+"""Privacy sentinel: records carry marker ID numbers, phones and text; the flows run (creating, reading, listing,
+exporting, failing); the markers appear in no log line, no error body, no idempotency or audit record, and in
+API answers only masked (the purpose-bound unmask routes excepted). Every JSON answer is scanned, and every GET
+route of the app is called with the records' ids, so a route a new slice adds is scanned too."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib.core.observability import logger
+from chalicelib.core.privacy import mask_id_number, mask_phone
+from tests.generic import caller_for, routes, url_for
+from tests.support import Answer, ApiClient
+
+L01 = "430182-DCQ-QS-P01-Z01-L01"
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _id(first17: str) -> str:
+    return first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11]
+
+
+ID_MARK = _id("43018219880808771")  # a man born 1988-08-08
+PHONE_MARK = "13958276431"
+HEAD_PHONE_MARK = "18673920485"
+TEXT_MARK = "哨兵隐私案情QX7"
+CLEAR = (ID_MARK, PHONE_MARK, HEAD_PHONE_MARK)
+
+
+class Recorder:
+    """The API client, keeping every answer for the scan."""
+
+    def __init__(self, api: ApiClient) -> None:
+        self.api = api
+        self.answers: list[tuple[str, str, Answer]] = []
+
+    def __call__(self, method: str, path: str, user: str | None, **kw: Any) -> Answer:
+        answer = self.api.request(method, path, user=user, **kw)
+        self.answers.append((method, path, answer))
+        return answer
+
+
+def _texts(answer: Answer) -> str:
+    """What a client can read in an answer: the body (a workbook's cells, unzipped) and the headers."""
+    body = answer.body
+    if body[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(body)) as z:
+            body = b"".join(z.read(n) for n in z.namelist())
+    return body.decode("utf-8", "replace") + json.dumps(answer.headers, ensure_ascii=False)
+
+
+@pytest.fixture
+def service_log() -> Iterator[io.StringIO]:
+    """Every line the service logs, at any level, as Powertools writes it (its handler, pointed at a buffer: it
+    holds the stdout of whichever test configured it first, so capturing stdout would miss lines)."""
+    log = logger()
+    handler = log.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    stream = io.StringIO()
+    old_stream, old_level = handler.setStream(stream), log.log_level
+    log.setLevel("DEBUG")
+    try:
+        yield stream
+    finally:
+        log.setLevel(old_level)
+        handler.setStream(old_stream)
+
+
+def test_markers_never_leak_from_any_flow(
+    api: ApiClient, service_log: io.StringIO, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    call = Recorder(api)
+    body = {"unit": L01, "address": f"鹊山村第一组{TEXT_MARK}号", "head_name": "胡明", "residents": 3,
+            "phone": PHONE_MARK, "note": TEXT_MARK}  # fmt: skip
+    household = call("POST", "/v1/households", "qs-group", body=body, headers={"Idempotency-Key": "priv-1"})
+    assert household.status == 201, household.body
+    hid = household.json["id"]
+    call("POST", "/v1/households", "qs-group", body=body, headers={"Idempotency-Key": "priv-1"})  # a replay
+    member_body = {
+        "name": "周建国", "gender": "male", "id_number": ID_MARK, "phone": PHONE_MARK, "branch": "鹊山村党支部",
+        "status": "probationary", "join_date": "2025-07-01", "household": hid, "workplace": TEXT_MARK,
+    }  # fmt: skip
+    member = call("POST", "/v1/members", "qs-group", body=member_body, headers={"Idempotency-Key": "priv-2"})
+    assert member.status == 201, member.body
+    mid = member.json["id"]
+    appointment = {"person_name": "张良科", "phone": HEAD_PHONE_MARK, "start": "2026-01-01", "is_member": True,
+                   "member_id": mid}  # fmt: skip
+    call("POST", f"/v1/units/{L01}/appointments", "qs-village", body=appointment)
+    # failures that carry the markers: a duplicate registration, bad fields, a reused key, a foreign unit
+    call("POST", "/v1/members", "qs-group", body=member_body)
+    call("POST", "/v1/members", "qs-group", body=member_body | {"gender": "female", "phone": ID_MARK})
+    call("POST", "/v1/households", "qs-group", body=body | {"phone": f"{PHONE_MARK}{ID_MARK}"})
+    call("POST", "/v1/households", "qs-group", body=body | {"residents": 4}, headers={"Idempotency-Key": "priv-1"})
+    call("POST", "/v1/households", "zhang-liangke", body=body | {"unit": "430182-ZF-QQH-P01-Z01-L01"})
+    call("PATCH", f"/v1/members/{mid}", "qs-group", body={"phone": PHONE_MARK, "id_number": ID_MARK})
+    call("PUT", f"/v1/households/{hid}", "qs-group", body=body | {"tags": ["not-a-tag"]})
+    # every GET route, with the records' ids, as a caller holding its permission
+    values = {"code": L01, "id": hid, "kind": "household_tag", "member": mid}
+    for spec in routes():
+        if spec.method != "GET":
+            continue
+        ids = values | ({"id": mid} if spec.path.startswith("/v1/members/") else {})
+        call("GET", url_for(spec, ids), caller_for(spec), headers={"Accept": spec.content_type})
+    call("GET", f"/v1/units/{L01}/export?unmask=true&purpose=contact_card", "qs-village",
+         headers={"Accept": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})  # fmt: skip
+    # the purpose-bound unmask routes answer the clear value: that is their job (and it is audited)
+    unmasked = call("POST", f"/v1/members/{mid}/unmask", "qs-group", body={"purpose": "contact", "field": "id_number"})
+    assert unmasked.status == 200 and ID_MARK in unmasked.body.decode(), unmasked.body
+
+    # answers: clear markers only from the unmask routes and the export that names a purpose; masked elsewhere
+    leaks = []
+    for method, path, answer in call.answers:
+        allowed = path.endswith("/unmask") or "unmask=true" in path
+        # a 三长 serves by publishing the phone: contact cards print it in full (README "The grid")
+        marks = [m for m in CLEAR if not ("contact-card" in path and m == HEAD_PHONE_MARK)]
+        text = _texts(answer)
+        if not allowed and any(mark in text for mark in marks):
+            leaks.append(f"{method} {path}: {answer.status}")
+        if answer.status >= 400 and (TEXT_MARK in text or any(m in text for m in CLEAR)):
+            leaks.append(f"error body {method} {path}: {answer.status}")
+    assert leaks == [], leaks
+    scanned = [a for _, _, a in call.answers if a.status == 200]
+    seen = "".join(_texts(a) for a in scanned)
+    assert (
+        str(mask_id_number(ID_MARK)) in seen and str(mask_phone(PHONE_MARK)) in seen
+    )  # the flows did show them, masked
+    assert len(call.answers) >= 30
+
+    # logs (Powertools JSON on stdout, and anything on stderr)
+    out, err = capfd.readouterr()
+    lines = service_log.getvalue() + out + err + caplog.text
+    assert service_log.getvalue().count('"message":"request"') >= len(call.answers) // 2  # the log was captured
+    logged = [line for line in lines.splitlines() if any(m in line for m in (*CLEAR, TEXT_MARK))]
+    assert logged == [], logged[:3]
+
+    # idempotency and audit records: hashes and masked answers, never the clear values
+    dynamodb = boto3.client("dynamodb")
+    for table in dynamodb.list_tables()["TableNames"]:
+        if not re.search(r"idempotency|audit", table):
+            continue
+        items = json.dumps(dynamodb.scan(TableName=table)["Items"], ensure_ascii=False)
+        assert not any(m in items for m in CLEAR), table
+        if "audit" in table:
+            assert TEXT_MARK not in items, table
