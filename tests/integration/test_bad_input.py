@@ -5,6 +5,7 @@ shape of README "API conventions" (never a 500) or neutralised."""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from typing import Any
 
 from openpyxl import load_workbook
@@ -57,7 +58,7 @@ def test_a_file_over_10_mb_is_refused_with_413(api: ApiClient) -> None:
             url_for(spec) + "?kind=households",
             user=caller_for(spec),
             raw=b"a" * (MAX_RAW_BODY_BYTES + 1),
-            headers={"Content-Type": "text/csv"},
+            headers={"Content-Type": spec.raw_body[0]},  # a media type the route takes, so only the size is wrong
         )
         assert answer.status == 413, (spec.route_id, answer.body[:200])
         assert_error_shape(answer.json, 413, "payload_too_large")
@@ -112,13 +113,19 @@ def test_formula_injection_is_neutralised_in_every_spreadsheet_export(api: ApiCl
         assert registered.status == 201, registered.body
     exports = [r for r in routes() if r.content_type == XLSX and "{code}" in r.path]
     assert len(exports) >= 2, [r.route_id for r in exports]
+    today = datetime.now(UTC).date()
+    required = {"period": f"{today.year}-Q{(today.month - 1) // 3 + 1}", "year": str(today.year)}
     for spec in exports:
-        answer = api.get(url_for(spec), user=caller_for(spec), headers={"Accept": XLSX})
+        fields = spec.query.model_fields if spec.query is not None else {}
+        query = "&".join(f"{k}={v}" for k, v in required.items() if k in fields and fields[k].is_required())
+        url = url_for(spec) + (f"?{query}" if query else "")
+        answer = api.get(url, user=caller_for(spec), headers={"Accept": XLSX})
         assert answer.status == 200, (spec.route_id, answer.body[:300])
         cells = _cells(answer.body)
         live = [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
         assert live == [], (spec.route_id, live)
-        assert any(c == "'" + FORMULAS[0] or c == "'" + FORMULAS[0][:20] for c in cells), spec.route_id
+        if spec.path.endswith("/export"):  # the exports that list these households and members show them quoted
+            assert any(c == "'" + FORMULAS[0] or c == "'" + FORMULAS[0][:20] for c in cells), spec.route_id
 
 
 def _id(i: int) -> str:
@@ -146,7 +153,7 @@ def test_path_traversal_in_file_names_is_refused(api: ApiClient) -> None:
 def test_an_import_never_uses_a_client_file_name(api: ApiClient) -> None:
     """The upload's name (Content-Disposition) is ignored: the record and answer carry none of it."""
     csv = "邻编码,地址,户主姓名,常住人口\n430182-DCQ-QS-P01-Z01-L01,鹊山村第一组9号,胡明,3\n".encode()
-    for spec in (r for r in routes() if r.raw_body):
+    for spec in (r for r in routes() if "text/csv" in r.raw_body):  # the spreadsheet uploads
         answer = api.request(
             spec.method,
             url_for(spec) + "?kind=households&mode=validate_only",
