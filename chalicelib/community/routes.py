@@ -4,12 +4,12 @@ service, shape the answer."""
 from __future__ import annotations
 
 from chalicelib.community.schemas import (
-    ClaimIn,
     ClaimOut,
     DisputeIn,
     MemberServiceOut,
     MemberServiceQuery,
     MissingPage,
+    NeedClaimIn,
     NeedIn,
     NeedOut,
     NeedPage,
@@ -88,14 +88,14 @@ def close_need(ctx: RequestContext) -> NeedOut:
     "/v1/needs/{id}/claims",
     "POST",
     permission="community:write",
-    body=ClaimIn,
+    body=NeedClaimIn,
     response=ClaimOut,
     status=201,
     idempotent=True,
     summary="党员认领需求（名额已满 409）/ A member claims a need (409 when full)",
 )
 def claim_need(ctx: RequestContext) -> ClaimOut:
-    data: ClaimIn = ctx.body
+    data: NeedClaimIn = ctx.body
     return _svc().claim(ctx.user, ctx.actor, ctx.path["id"], data.member)
 
 

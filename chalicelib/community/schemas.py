@@ -104,7 +104,7 @@ class MissingPage(Out):
     next_cursor: str | None
 
 
-class ClaimIn(Strict):
+class NeedClaimIn(Strict):
     member: str = Field(min_length=1, max_length=64, description="认领的党员编号 / the member claiming")
 
 

@@ -50,10 +50,18 @@ _ERRORS = {
 def _ref(model: type[BaseModel], components: dict[str, Any], mode: str) -> dict[str, Any]:
     schema = model.model_json_schema(mode=mode, ref_template="#/components/schemas/{model}")  # type: ignore[arg-type]
     for name, sub in schema.pop("$defs", {}).items():
-        components[name] = sub
+        _put(components, name, sub)
     name = model.__name__
-    components[name] = schema
+    _put(components, name, schema)
     return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _put(components: dict[str, Any], name: str, schema: dict[str, Any]) -> None:
+    """Components are named by model class: two slices' models of one name would silently replace each other
+    (a response validated against another slice's schema), so a clash is an error at build time."""
+    if name in components and components[name] != schema:
+        raise ValueError(f"two models named {name} give different schemas: rename one")
+    components[name] = schema
 
 
 def _query_params(model: type[BaseModel]) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from chalicelib.deliberation import rules
 from chalicelib.deliberation.orchestration import Orchestrator
 from chalicelib.deliberation.schemas import (
     ConsultationIn,
-    ObjectionIn,
+    DecisionObjectionIn,
     StepNoteIn,
     VillageDecisionIn,
     VillageDecisionOut,
@@ -225,7 +225,9 @@ class DecisionService:
         """What a (re)started execution needs besides the step: the end of the objection window."""
         return {"result": {"objection_until": item.objection_until}} if item.objection_until else {}
 
-    def object(self, principal: Principal, actor: Actor, decision_id: str, data: ObjectionIn) -> VillageDecisionOut:
+    def object(
+        self, principal: Principal, actor: Actor, decision_id: str, data: DecisionObjectionIn
+    ) -> VillageDecisionOut:
         item = self._visible(principal, decision_id)
         self._at(item, "objection_window")
         before = decision_state(item)

@@ -216,7 +216,7 @@ class MeetingOut(Out):
     concluded_at: str | None
 
 
-class LapseOut(Out):
+class MeetingLapseOut(Out):
     stage: str
     at: str
     escalated_to: str = Field(description="督办单位 / the unit above that supervises")
@@ -227,7 +227,7 @@ class WorkflowOut(Out):
     waiting_since: str | None
     execution: str | None
     restarts: int
-    lapses: list[LapseOut]
+    lapses: list[MeetingLapseOut]
 
 
 class DeliberationOut(Out):
@@ -340,7 +340,7 @@ class VoteIn(Strict):
     held_on: date
 
 
-class ObjectionIn(Strict):
+class DecisionObjectionIn(Strict):
     text: str = Field(min_length=1, max_length=1000)
     raised_by: str | None = Field(None, max_length=20, description="异议人（脱敏）/ who objects (masked)")
 

@@ -42,7 +42,7 @@ from chalicelib.deliberation.schemas import (
     ItemOut,
     ItemPage,
     ItemProgressIn,
-    LapseOut,
+    MeetingLapseOut,
     MeetingOut,
     MinutesIn,
     MinutesOut,
@@ -149,7 +149,9 @@ def workflow_out(run: WorkflowRunModel | None, escalated_to: Callable[[str], str
         waiting_since=run.waiting_since,
         execution=run.execution_name,
         restarts=int(run.restarts or 0),
-        lapses=[LapseOut(stage=lp["stage"], at=lp["at"], escalated_to=escalated_to(lp["stage"])) for lp in lapses],
+        lapses=[
+            MeetingLapseOut(stage=lp["stage"], at=lp["at"], escalated_to=escalated_to(lp["stage"])) for lp in lapses
+        ],
     )
 
 

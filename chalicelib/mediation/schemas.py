@@ -361,7 +361,7 @@ class ScoreEventOut(Out):
     source_event_id: str
 
 
-class HistoryOut(Out):
+class CaseHistoryOut(Out):
     at: str
     kind: str
     status_from: str | None
@@ -409,7 +409,7 @@ class CaseOut(CaseSummaryOut):
     closed_on: str | None
     outcome: str | None
     score_events: list[ScoreEventOut]
-    history: list[HistoryOut]
+    history: list[CaseHistoryOut]
     details: str = Field(description="案情细节已加密，凭用途查看 / details sealed; reveal with a purpose")
 
 

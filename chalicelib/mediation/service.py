@@ -34,6 +34,7 @@ from chalicelib.mediation.schemas import (
     AgreementIn,
     AgreementOut,
     CaseDetailsOut,
+    CaseHistoryOut,
     CaseIn,
     CaseMediatorOut,
     CaseOut,
@@ -50,7 +51,6 @@ from chalicelib.mediation.schemas import (
     FailIn,
     FollowUpIn,
     FollowUpOut,
-    HistoryOut,
     JudicialIn,
     JudicialOut,
     MediatorIn,
@@ -179,7 +179,7 @@ def case_out(item: MediationCaseModel) -> CaseOut:
         closed_on=item.closed_on,
         outcome=item.outcome,
         score_events=[ScoreEventOut(**dict(s)) for s in item.score_events],
-        history=[HistoryOut(**dict(h)) for h in item.history],
+        history=[CaseHistoryOut(**dict(h)) for h in item.history],
         details="sealed",
     )
 

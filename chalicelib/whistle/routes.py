@@ -15,6 +15,7 @@ from chalicelib.whistle.schemas import (
     DeliveryList,
     DeliveryOut,
     DepartmentList,
+    DepartmentScorecardOut,
     DispatchIn,
     EvaluateIn,
     ExtensionIn,
@@ -26,11 +27,10 @@ from chalicelib.whistle.schemas import (
     KindRuleOut,
     NoteIn,
     OutcomeIn,
-    PeriodQuery,
     ProgressIn,
     ResolveIn,
     ReturnIn,
-    ScorecardOut,
+    ScorecardPeriodQuery,
     SubscriptionIn,
     SubscriptionList,
     SubscriptionOut,
@@ -274,12 +274,12 @@ def close_ticket(ctx: RequestContext) -> TicketOut:
     f"{BASE}/scorecards/departments/{{code}}",
     "GET",
     permission="whistle:read",
-    query=PeriodQuery,
-    response=ScorecardOut,
+    query=ScorecardPeriodQuery,
+    response=DepartmentScorecardOut,
     summary="部门月度考评 / A department's monthly scorecard",
 )
-def department_scorecard(ctx: RequestContext) -> ScorecardOut:
-    q: PeriodQuery = ctx.query
+def department_scorecard(ctx: RequestContext) -> DepartmentScorecardOut:
+    q: ScorecardPeriodQuery = ctx.query
     return _svc().scorecard(ctx.user, ctx.path["code"], q.period)
 
 
@@ -287,12 +287,12 @@ def department_scorecard(ctx: RequestContext) -> ScorecardOut:
     f"{BASE}/scorecards/towns/{{code}}",
     "GET",
     permission="units:read",
-    query=PeriodQuery,
+    query=ScorecardPeriodQuery,
     response=TownRateOut,
     summary="镇街月度吹哨率 / A town's whistles by kind",
 )
 def town_whistle_rate(ctx: RequestContext) -> TownRateOut:
-    q: PeriodQuery = ctx.query
+    q: ScorecardPeriodQuery = ctx.query
     return _svc().town_rate(ctx.user, ctx.path["code"], q.period)
 
 

@@ -220,11 +220,11 @@ class TicketPage(Out):
     next_cursor: str | None
 
 
-class PeriodQuery(Strict):
+class ScorecardPeriodQuery(Strict):
     period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份 YYYY-MM / month")
 
 
-class ScorecardOut(Out):
+class DepartmentScorecardOut(Out):
     department: str
     period: str
     received: int

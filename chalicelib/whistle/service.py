@@ -29,6 +29,7 @@ from chalicelib.whistle.schemas import (
     DecisionIn,
     DepartmentList,
     DepartmentOut,
+    DepartmentScorecardOut,
     DispatchIn,
     EvaluateIn,
     ExtensionIn,
@@ -39,7 +40,6 @@ from chalicelib.whistle.schemas import (
     NoteIn,
     ProgressIn,
     ReturnIn,
-    ScorecardOut,
     TicketIn,
     TicketOut,
     TicketPage,
@@ -605,7 +605,7 @@ class WhistleService:
         item.updated_at = iso(moment)
 
     # -- scorecards --------------------------------------------------------------------------------------
-    def scorecard(self, principal: Principal, department: str, period: str) -> ScorecardOut:
+    def scorecard(self, principal: Principal, department: str, period: str) -> DepartmentScorecardOut:
         if principal.scope_kind == "department" and principal.scope != department:
             raise not_found("部门", "Department")
         if principal.scope_kind != "department" and department not in self.department_codes():
@@ -622,7 +622,7 @@ class WhistleService:
             values = [float(v) for v in (getattr(s, name) or [])] if s is not None else []
             return round(statistics.median(values), 2) if values else None
 
-        return ScorecardOut(
+        return DepartmentScorecardOut(
             department=department, period=period, received=n("received"), reported_in=n("reported_in"),
             report_in_on_time_rate=rate(n("reported_in_on_time"), n("reported_in")), resolved=n("resolved"),
             resolve_on_time_rate=rate(n("resolved_on_time"), n("resolved")),
