@@ -77,7 +77,13 @@ fuzz: $(STAMP) ## schemathesis, every role, many examples (EXAMPLES=30; tests/e2
 seed-county: $(STAMP) ## load the synthetic county (29 towns ... 420,000 households) into .local/ (stop `make run` first)
 	$(PY) -m chalicelib.grid.county --scale $${SCALE:-1.0}
 
-bench: $(STAMP) ## benchmarks: prints a table of figures against their targets
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP) requirements-bench.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) ## benchmarks: prints a table of figures against their targets
 	$(PY) -m tests.bench
 
 clean:
