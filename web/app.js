@@ -5,6 +5,10 @@ import { el, enumLabel, fieldLabel, localMessage, renderOperationForm } from "./
 import { STRINGS, has, t } from "./i18n.js";
 import { Outbox } from "./outbox.js";
 import { allowed, fillPath, operations, pickLang } from "./schema.js";
+import { PAGES } from "./pages/index.js";
+
+// the slices' page modules bring their own strings (web/pages/index.js)
+for (const mod of PAGES) for (const [lang, strings] of Object.entries(mod.strings || {})) Object.assign(STRINGS[lang], strings);
 
 const LANG_KEY = "nx.lang";
 const $ = (id) => document.getElementById(id);
@@ -253,6 +257,10 @@ async function homePage() {
       [el("li", { class: "empty", text: tr("home.inboxEmpty") })]));
   };
   renderInbox();
+  for (const mod of PAGES) for (const link of mod.quick?.(kit) || []) quick.insertBefore(link, quick.lastChild);
+  await Promise.all(PAGES.filter((mod) => mod.inbox).map(async (mod) => {
+    try { items.push(...await mod.inbox(kit)); renderInbox(); } catch { /* the inbox still shows the rest */ }
+  }));
   if (!mine) return;
   try {
     const unit = await api(`/v1/units/${mine}`);
@@ -791,7 +799,8 @@ function renderChrome() {
   if (state.me) {
     const current = location.hash || "#/";
     const links = [["#/", "nav.home"], mine ? [`#/units/${mine}`, "nav.grid"] : null,
-      mine && can("members:read") ? [`#/units/${mine}/members`, "nav.members"] : null, ["#/ops", "nav.more"]].filter(Boolean);
+      mine && can("members:read") ? [`#/units/${mine}/members`, "nav.members"] : null,
+      ...PAGES.flatMap((mod) => mod.nav?.(kit) || []), ["#/ops", "nav.more"]].filter(Boolean);
     nav.replaceChildren(el("ul", {}, ...links.map(([href, key]) => el("li", {}, el("a", { href, text: tr(key), "aria-current": current === href ? "page" : undefined }))),
       el("li", { class: "who" }, el("span", { text: `${state.me.display_name} · ${roleName(state.me.role)}` })),
       el("li", {}, el("button", { type: "button", id: "signout", class: "secondary small", text: tr("nav.signout"), onclick: signOut }))));
@@ -821,6 +830,23 @@ const ROUTES = [
   [/^\/ops$/, opsPage],
   [/^\/outbox$/, outboxPage],
 ];
+
+// what a slice's page module may use (web/pages/index.js)
+const kit = {
+  api, ApiError, el, tr, L, page, card, table, linkButton, loading, can, inScope, myUnit, unitCode, route, toast,
+  showError, errorText, renderValue, enumLabel: (v) => enumLabel(ctx(), v), me: () => state.me, lang: () => state.lang,
+  /** the generated form of operation `opId` (from /openapi.json), with drafts, the outbox and field errors */
+  async opForm(opId, { pathParams = {}, values = {}, initial, onDone, label } = {}) {
+    await loadDoc();
+    const op = state.ops.get(opId);
+    if (!op) return el("p", { class: "bad", text: tr("error.unknownPage") });
+    const c = { ...ctx(), choices: await choicesFor(op, values.unit || pathParams.code) };
+    return renderOperationForm({ op, ctx: c, outbox, pathParams, initial, values, label: label || L(op.summary),
+      onDone: (answer) => { toast(tr("form.saved")); (onDone || (() => route()))(answer); },
+      onQueued: () => { renderNetbar(); toast(tr("form.queued")); }, onReset: () => route() });
+  },
+};
+for (const mod of PAGES) ROUTES.push(...(mod.routes?.(kit) || []));
 
 async function route() {
   const raw = location.hash.slice(1) || "/";
