@@ -15,6 +15,7 @@ from pynamodb.models import Model
 
 from chalicelib.core.db import BaseMeta, register_model
 from chalicelib.core.errors import BadRequest, Conflict, FieldError, IdempotencyMismatch, Unavailable
+from chalicelib.core.ids import seeded
 from chalicelib.core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -87,7 +88,8 @@ def run_once(
     def tracked() -> dict[str, Any]:
         nonlocal ran
         ran = True
-        return work()
+        with seeded(f"{namespace}|{key}"):  # a re-run after a lost answer makes the same ids (core/ids.py)
+            return work()
 
     config, runner = _runner()
     # the in-progress record expires with the invocation, so a crashed attempt does not block retries

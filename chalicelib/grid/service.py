@@ -9,6 +9,7 @@ from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.errors import Conflict, FieldError, Forbidden, check_version, field_error, not_found
+from chalicelib.core.ids import new_id
 from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.core.privacy import mask_phone
 from chalicelib.core.profiles import ProfileModel, ProfileStore
@@ -316,7 +317,7 @@ class GridService:
         self._check_tags(data.tags)
         chain = self.store.units(unit.chain)
         item = HouseholdModel(
-            str(uuid.uuid4()),
+            new_id(),
             unit_code=unit.code,
             unit_path=unit.path,
             root=unit.root,

@@ -133,3 +133,32 @@ def test_the_tag_catalogue_is_data_a_city_admin_extends(api: ApiClient) -> None:
     assert api.request("PUT", "/v1/catalogues/anything/x1", user="city-admin", body=entry).status == 404
     bad_code = api.request("PUT", "/v1/catalogues/household_tag/Bad-Code", user="city-admin", body=entry)
     assert bad_code.status == 422 and bad_code.json["error"]["fields"][0]["path"] == "path.entry"
+
+
+def test_a_retry_after_the_answer_was_lost_never_registers_twice(api: ApiClient, monkeypatch: Any) -> None:
+    """The household is written, then saving the idempotent answer fails (a throttled table, a crash): the
+    client sees 503 and retries with its key once the in-progress mark has expired. The retry makes the same
+    record id as the first run (core/ids.py), so the create's condition refuses it: still one household."""
+    import boto3  # noqa: PLC0415
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer  # noqa: PLC0415
+
+    from chalicelib.core.settings import get_settings  # noqa: PLC0415
+
+    def lose_the_answer(*_: Any, **__: Any) -> None:
+        raise RuntimeError("the idempotency table is unavailable")
+
+    body = {"unit": L01, "address": "鹊山村第一组9号", "head_name": "周红", "residents": 3}
+    with monkeypatch.context() as m:
+        m.setattr(DynamoDBPersistenceLayer, "_update_record", lose_the_answer)
+        first = api.post("/v1/households", user="zhang-liangke", body=body, headers={"Idempotency-Key": "hh-9"})
+    assert first.status == 503
+    assert _counts(api, L01)["households"] == 1  # the create itself committed
+
+    table = boto3.resource("dynamodb").Table(get_settings().table_name("idempotency"))
+    for item in table.scan()["Items"]:  # the in-progress mark expires (DynamoDB TTL in AWS)
+        table.delete_item(Key={"id": item["id"]})
+    again = api.post("/v1/households", user="zhang-liangke", body=body, headers={"Idempotency-Key": "hh-9"})
+    assert again.status == 409
+    assert _counts(api, L01)["households"] == 1
+    listed = api.get(f"/v1/units/{L01}/households", user="zhang-liangke").json["items"]
+    assert [h["address"] for h in listed].count("鹊山村第一组9号") == 1
