@@ -69,6 +69,12 @@ def _months(start: datetime, end: datetime) -> list[str]:
     return out
 
 
+def _within(town: str, jurisdiction: str) -> bool:
+    """A town's requests belong to its own jurisdiction and to the city's (a client set up for 宁乡市 as a
+    whole sends `jurisdiction_id=430182` with every call)."""
+    return town == jurisdiction or town.startswith(jurisdiction + "-")
+
+
 class Open311Service:
     def __init__(
         self, *, whistle: WhistleService, tokens: TokenStore, keys: ApiKeyStore, profiles: ProfileStore
@@ -164,7 +170,7 @@ class Open311Service:
         for month in reversed(_months(start.astimezone(UTC), end.astimezone(UTC))):
             items = self.whistle.store.in_month(month, start_key, end_key, limit=MAX_RESULTS)
             for item in sorted(items, key=lambda t: t.time_key, reverse=True):
-                if q.jurisdiction_id and item.town != q.jurisdiction_id:
+                if q.jurisdiction_id and not _within(item.town, q.jurisdiction_id):
                     continue
                 if codes is not None and item.category not in codes:
                     continue
