@@ -78,8 +78,7 @@ def test_an_adjusted_saturday_is_a_working_day(api: ApiClient) -> None:
     assert datetime.fromisoformat(t.report_in_due) == datetime(2026, 10, 10, 16, tzinfo=CHINA)
     # WHEN the department reports in at 15:00 that Saturday, it is on time
     moments.append(datetime(2026, 10, 10, 15, tzinfo=CHINA))
-    dept = Principal("housing-test", "housing-test", "住建局", "department", "department", "housing")
-    actor = Actor(dept.sub, "department", "housing", "test-housing")
+    ((dept, actor),) = people("housing-bureau")
     t = svc.report_in(dept, actor, t.id, NoteIn(note="已安排人员周六到场"), None)
     assert t.status == "reported_in"
     assert t.departments[0].department == "housing" and t.departments[0].on_time is True
