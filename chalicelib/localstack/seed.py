@@ -35,6 +35,12 @@ DEMO_UNITS: tuple[tuple[str, str, str], ...] = (
     (f"{CITY}/ZF/QQH/P01", "清泉河村第一片", "area"),
     (f"{CITY}/ZF/QQH/P01/Z01", "第一组", "group"),
     (f"{CITY}/ZF/QQH/P01/Z01/L01", "第一邻", "neighbourhood"),
+    # 城郊街道梅家田社区: where a 邻长 found a dangerous wall and the whistle closed the loop in 4 h (seeds/)
+    (f"{CITY}/CJ", "城郊街道", "town"),
+    (f"{CITY}/CJ/MJT", "梅家田社区", "village"),
+    (f"{CITY}/CJ/MJT/P01", "梅家田社区第一片", "area"),
+    (f"{CITY}/CJ/MJT/P01/Z01", "第一组", "group"),
+    (f"{CITY}/CJ/MJT/P01/Z01/L01", "第一邻", "neighbourhood"),
 )
 
 
@@ -70,6 +76,13 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("city-admin", "宁乡市 管理员", "city_admin", "unit", CITY),
     DemoAccount("water-bureau", "宁乡市水利局 工作人员", "department", "department", "water"),
     DemoAccount("auditor", "宁乡市 审计员", "auditor", "unit", CITY),
+    # 梅家田社区's 邻长 and 片长, 城郊街道's cadre, and the housing department (住建局) for the whistle story
+    DemoAccount(
+        "mjt-neighbour", "周秀英（梅家田社区第一邻 邻长）", "neighbour_head", "unit", f"{CITY}/CJ/MJT/P01/Z01/L01"
+    ),
+    DemoAccount("mjt-area", "谢建华（梅家田社区第一片 片长）", "area_head", "unit", f"{CITY}/CJ/MJT/P01"),
+    DemoAccount("cj-town", "城郊街道 街道干部", "town_cadre", "unit", f"{CITY}/CJ"),
+    DemoAccount("housing-bureau", "宁乡市住建局 工作人员", "department", "department", "housing"),
 )
 AGENCY_CLIENT = DemoAccount(
     "agency-12345", "12345 政务服务便民热线（机器客户端）", "department", "department", "hotline12345", machine=True
@@ -125,6 +138,10 @@ DEMO_HEADS: tuple[tuple[str, str, str, bool], ...] = (
     ("430182-DCQ-SS-P02", "姜丹", "13907310003", True),  # 石山村 cadre and 第二片区 片长
     ("430182-DCQ-QS-P01", "谈美文", "13907310004", True),  # 片长 who drew a 民情地图 of 87 households
     ("430182-DCQ-QS", "刘晓华", "13907310005", True),  # 大成桥镇 cadre, 鹊山村's 联点干部
+    # 梅家田社区 (the article names none of them: demo names)
+    ("430182-CJ-MJT-P01", "谢建华", "13907310011", True),  # 片长 who blows the 应急哨
+    ("430182-CJ-MJT-P01-Z01", "罗立新", "13907310012", False),
+    ("430182-CJ-MJT-P01-Z01-L01", "周秀英", "13907310013", True),  # 邻长 who found the dangerous wall
 )
 
 

@@ -69,6 +69,12 @@ def _months(start: datetime, end: datetime) -> list[str]:
     return out
 
 
+def _within(town: str, jurisdiction: str) -> bool:
+    """A town's requests belong to its own jurisdiction and to the city's (a client set up for 宁乡市 as a
+    whole sends `jurisdiction_id=430182` with every call)."""
+    return town == jurisdiction or town.startswith(jurisdiction + "-")
+
+
 class Open311Service:
     def __init__(
         self, *, whistle: WhistleService, tokens: TokenStore, keys: ApiKeyStore, profiles: ProfileStore
@@ -164,7 +170,7 @@ class Open311Service:
         for month in reversed(_months(start.astimezone(UTC), end.astimezone(UTC))):
             items = self.whistle.store.in_month(month, start_key, end_key, limit=MAX_RESULTS)
             for item in sorted(items, key=lambda t: t.time_key, reverse=True):
-                if q.jurisdiction_id and item.town != q.jurisdiction_id:
+                if q.jurisdiction_id and not _within(item.town, q.jurisdiction_id):
                     continue
                 if codes is not None and item.category not in codes:
                     continue
@@ -201,9 +207,15 @@ class Open311Service:
 
     def _window(self, q: Open311Query, now: datetime | None) -> tuple[datetime, datetime]:
         moment = now or datetime.now(UTC)
-        end = _parse_time(q.end_date, "end_date") if q.end_date else moment
-        start = _parse_time(q.start_date, "start_date") if q.start_date else end - timedelta(days=MAX_DAYS)
-        if end < start or end - start > timedelta(days=MAX_DAYS):
+        span = timedelta(days=MAX_DAYS)
+        first = _parse_time(q.start_date, "start_date") if q.start_date else None
+        # the spec's default is the most recent 90 days; a start alone reads the 90 days from it (up to now)
+        if q.end_date:
+            end = _parse_time(q.end_date, "end_date")
+        else:
+            end = min(moment, first + span) if first is not None else moment
+        start = first if first is not None else end - span
+        if end < start or end - start > span:
             raise Open311Error(400, "起止时间须在90天以内", "start_date to end_date must span at most 90 days")
         return start, end
 

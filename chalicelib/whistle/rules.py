@@ -3,7 +3,11 @@ calendar or working hours, and the default catalogues (departments, categories, 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta, timezone
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 CHINA = timezone(timedelta(hours=8))
@@ -83,9 +87,54 @@ def next_status(status: str, action: str) -> str | None:
 
 
 # -- due times -------------------------------------------------------------------------------------------
-# Working hours (China time, Monday to Friday): 08:30-12:00 and 14:00-17:30, seven hours a day. Public
-# holidays and the days worked in exchange (调休) are not modelled yet.
+# Working hours (China time): 08:30-12:00 and 14:00-17:30, seven hours a day, Monday to Friday except the
+# official public holidays, plus the weekend days worked in exchange (调休上班日): holidays_cn.json, as data.
 WORKING_PERIODS: tuple[tuple[time, time], ...] = ((time(8, 30), time(12, 0)), (time(14, 0), time(17, 30)))
+HOLIDAYS_FILE = Path(__file__).with_name("holidays_cn.json")
+
+
+@dataclass(frozen=True)
+class OfficialCalendar:
+    years: frozenset[int]  # the years whose 国务院办公厅 schedule is known
+    holidays: dict[date, str]  # day -> holiday name (放假, weekends inside a holiday included)
+    workdays: dict[date, str]  # weekend day -> the holiday it is worked for (调休上班)
+
+
+def _day(value: str, year: int) -> date:
+    day = date.fromisoformat(value)
+    if day.year != year:
+        raise ValueError(f"{value} is not in {year}")
+    return day
+
+
+@cache
+def official_calendar() -> OfficialCalendar:
+    """holidays_cn.json, read once and checked: dates in their year, ranges in order, workdays on weekends."""
+    data = json.loads(HOLIDAYS_FILE.read_text(encoding="utf-8"))
+    holidays: dict[date, str] = {}
+    workdays: dict[date, str] = {}
+    for key, spec in data["years"].items():
+        year = int(key)
+        for entry in spec["holidays"]:
+            first, last = _day(entry["from"], year), _day(entry["to"], year)
+            if last < first:
+                raise ValueError(f"{entry['name']}: {first} after {last}")
+            for n in range((last - first).days + 1):
+                holidays[first + timedelta(days=n)] = str(entry["name"])
+        for entry in spec["workdays"]:
+            day = _day(entry["date"], year)
+            if day.weekday() < 5 or day in holidays:
+                raise ValueError(f"{day}: an adjusted workday must be a weekend day outside the holidays")
+            workdays[day] = str(entry["for"])
+    return OfficialCalendar(frozenset(int(y) for y in data["years"]), holidays, workdays)
+
+
+def is_working_day(day: date) -> bool:
+    """Monday to Friday unless an official holiday; Saturday or Sunday when it is an adjusted workday."""
+    calendar = official_calendar()
+    if day in calendar.workdays:
+        return True
+    return day.weekday() < 5 and day not in calendar.holidays
 
 
 def add_working_seconds(start: datetime, seconds: int) -> datetime:
@@ -94,7 +143,7 @@ def add_working_seconds(start: datetime, seconds: int) -> datetime:
     remaining = timedelta(seconds=seconds)
     day = local.date()
     while True:
-        if day.weekday() < 5:
+        if is_working_day(day):
             for begin, end in WORKING_PERIODS:
                 lo = datetime.combine(day, begin, CHINA)
                 hi = datetime.combine(day, end, CHINA)

@@ -137,7 +137,9 @@ class WhistleService:
         catalogue: CatalogueStore,
         flows: FlowRunner,
         hooks: WebhookService | None = None,
+        clock: Callable[[], datetime] = now,
     ) -> None:
+        self.clock = clock  # the moment of each change (due times, history); tests may fix it
         self.hooks = hooks
         self.store = store
         self.grid = grid
@@ -267,7 +269,7 @@ class WhistleService:
         lead = data.lead or category["lead"]
         co = list(data.co) if data.co is not None else [d for d in category["co"] if d != lead]
         self._check_departments(lead, co)
-        moment = now()
+        moment = self.clock()
         item = TicketModel(
             new_ticket_id(moment),
             kind=data.kind, category=data.category, description=data.description, unit_code=unit_code,
@@ -346,9 +348,9 @@ class WhistleService:
         return assignments, scores
 
     def _flow_input(self, item: TicketModel) -> dict[str, Any]:
-        due = parse(item.phase_due) or now()
+        due = parse(item.phase_due) or self.clock()
         return {
-            "ticket_id": item.id, "phase": item.phase, "seconds": rules.seconds_until(due, now()),
+            "ticket_id": item.id, "phase": item.phase, "seconds": rules.seconds_until(due, self.clock()),
             "grace_seconds": int(item.grace_seconds or 3600), "escalate_to": item.root, "stage": "waiting",
         }  # fmt: skip
 
@@ -397,7 +399,7 @@ class WhistleService:
         lead = data.lead or item.lead or category["lead"]
         co = list(data.co) if data.co is not None else [d for d in (item.co or category["co"]) if d != lead]
         self._check_departments(lead, co)
-        moment = now()
+        moment = self.clock()
         first = item.dispatched_at is None  # no workflow yet (a record left by a failed attempt is replaced)
         assignments, scores = self._dispatch_into(item, actor, lead, co, moment)
         if data.note:
@@ -419,7 +421,7 @@ class WhistleService:
         acks = {k: dict(v) for k, v in (item.acks or {}).items()}
         if acks[dept].get("at"):
             raise Conflict("本部门已报到", "This department has already reported in")
-        moment = now()
+        moment = self.clock()
         due = parse(acks[dept].get("due"))
         on_time = due is None or moment <= due
         acks[dept] |= {"at": iso(moment), "on_time": on_time}
@@ -447,7 +449,7 @@ class WhistleService:
     ) -> TicketOut:
         item, before, target = self._begin(principal, ticket_id, "progress", if_match)
         dept = self._department(principal, item)
-        moment = now()
+        moment = self.clock()
         item.notes = [
             *(item.notes or []),
             {"at": iso(moment), "by": dept, "note": data.note, "photos": list(data.photos)},
@@ -461,7 +463,7 @@ class WhistleService:
     ) -> TicketOut:
         item, before, target = self._begin(principal, ticket_id, "resolve", if_match)
         dept = self._department(principal, item, lead_only=True)
-        moment = now()
+        moment = self.clock()
         item.resolution = {"at": iso(moment), "by": dept, "report": data.note, "photos": list(data.photos)}
         due = parse(item.resolve_due)
         on_time = due is None or moment <= due
@@ -480,7 +482,7 @@ class WhistleService:
     ) -> TicketOut:
         item, before, target = self._begin(principal, ticket_id, "return", if_match)
         dept = self._department(principal, item)
-        moment = now()
+        moment = self.clock()
         item.returns = [*(item.returns or []), {"at": iso(moment), "by": dept, "reason": data.reason}]
         self._move(item, actor, "return", target, moment)
         handover = int(self._limits(item)["handover_seconds"])
@@ -495,7 +497,7 @@ class WhistleService:
     ) -> TicketOut:
         item, before, target = self._begin(principal, ticket_id, "request_extension", if_match)
         dept = self._department(principal, item, lead_only=True)
-        moment = now()
+        moment = self.clock()
         item.extensions = [*(item.extensions or []), {"at": iso(moment), "by": dept, "seconds": data.seconds,
                                                         "reason": data.reason, "decision": None}]  # fmt: skip
         item.status_before = item.status
@@ -510,7 +512,7 @@ class WhistleService:
         self._town(principal)
         action = "grant_extension" if data.grant else "refuse_extension"
         item, before, _ = self._begin(principal, ticket_id, action, if_match)
-        moment = now()
+        moment = self.clock()
         extensions = [dict(e) for e in item.extensions or []]
         extensions[-1] |= {
             "decision": "granted" if data.grant else "refused",
@@ -537,7 +539,7 @@ class WhistleService:
         action = "verify" if data.ok else "reject"
         item, before, target = self._begin(principal, ticket_id, action, if_match)
         self._whistler_or_town(principal, item)
-        moment = now()
+        moment = self.clock()
         item.verification = {"at": iso(moment), "ok": data.ok, "note": data.note, "by_role": principal.role}
         self._move(item, actor, action, target, moment)
         scores: list[ScoreDelta] = []
@@ -560,7 +562,7 @@ class WhistleService:
     ) -> TicketOut:
         item, before, target = self._begin(principal, ticket_id, "evaluate", if_match)
         self._whistler_or_town(principal, item)
-        moment = now()
+        moment = self.clock()
         item.evaluation = {"at": iso(moment), "satisfaction": data.satisfaction, "comment": data.comment}
         self._move(item, actor, "evaluate", target, moment)
         score = ScoreDelta(f"dept#{item.lead}", period_of(moment),
@@ -573,7 +575,7 @@ class WhistleService:
     ) -> TicketOut:
         item, before, target = self._begin(principal, ticket_id, "close", if_match)
         self._whistler_or_town(principal, item)
-        moment = now()
+        moment = self.clock()
         if data.note:
             item.notes = [*(item.notes or []), {"at": iso(moment), "by": "whistler", "note": data.note, "photos": []}]
         self._move(item, actor, "close", target, moment)

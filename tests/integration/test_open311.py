@@ -56,6 +56,7 @@ def test_an_agency_creates_a_request_and_follows_it_to_closed(api: ApiClient) ->
     assert [r["service_request_id"] for r in listed.json] == [request_id]
     assert api.get(f"{ROOT}/requests.json?status=closed").json == []
     assert api.get(f"{ROOT}/requests.json?start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z").status == 400
+    assert api.get(f"{ROOT}/requests.json?start_date=2026-01-01T00:00:00Z").json == []  # the 90 days from it
     xml = api.get(f"{ROOT}/requests/{request_id}.xml")
     assert xml.headers["content-type"].startswith("text/xml")
     assert f"<service_requests><request><service_request_id>{request_id}</service_request_id>" in xml.body.decode()

@@ -70,7 +70,7 @@ def test_emergency_whistle_for_a_burst_main_is_reported_in_resolved_verified_and
     assert next(d for d in t["departments"] if d["department"] == "water")["on_time"] is True
     assert api.post(f"{BASE}/tickets/{tid}/report-in", user="water-bureau", body={}).status == 409
 
-    # the housing department is a co-department; no demo account: the town re-dispatches to water alone
+    # the town re-dispatches (改派) to water alone, dropping the co-department 住建局
     t = ok(api.post(f"{BASE}/tickets/{tid}/dispatch", user="dcq-town", body={"lead": "water", "co": []}))
     assert t["status"] == "dispatched" and t["departments"][0]["reported_in_at"] is None
     t = ok(api.post(f"{BASE}/tickets/{tid}/report-in", user="water-bureau", body={}))
