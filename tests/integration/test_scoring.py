@@ -254,6 +254,27 @@ def test_tiers_rankings_and_the_year_mean(api: ApiClient) -> None:
     assert [e["explanation"] for e in _card(api, hu)["entries"]] == ["履职缺位（扣分）（第1版）：1次 × -5分 = -5分"]
 
 
+def test_equal_points_keep_one_stable_order_across_reads_and_pages(api: ApiClient) -> None:
+    _notice_days(api, 0)
+    tied = [_member(api, n) for n in ("张良科", "杨志强", "胡明")]
+    for member in tied:
+        _final(api, member, quantity=1)  # 10 points each
+    _final(api, _member(api, "周建国"), quantity=2)  # 20: first
+    url = f"/v1/units/{VILLAGE}/scoring/leaderboard?period={PERIOD}"
+    whole = [(s["rank"], s["member"], s["points"]) for s in api.get(url, user="qs-village").json["items"]]
+    assert [p for _, _, p in whole] == [20, 10, 10, 10]
+    assert [m for _, m, _ in whole[1:]] == sorted(tied, reverse=True)  # a tie is ordered by member id
+    paged, cursor = [], ""
+    while True:
+        page = api.get(f"{url}&limit=1" + (f"&cursor={cursor}" if cursor else ""), user="qs-village").json
+        paged += [(s["rank"], s["member"], s["points"]) for s in page["items"]]
+        if not page["next_cursor"]:
+            break
+        cursor = page["next_cursor"]
+    assert paged == whole  # pages of one never repeat nor skip a member of the tie
+    assert [(s["rank"], s["member"], s["points"]) for s in api.get(url, user="qs-village").json["items"]] == whole
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
