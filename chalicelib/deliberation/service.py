@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+from chalicelib.core import events
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
@@ -65,10 +66,12 @@ from chalicelib.deliberation.store import (
 from chalicelib.grid.service import GridService
 from chalicelib.grid.service import default_service as grid_service
 from chalicelib.grid.store import UnitModel
+from chalicelib.members.store import MemberStore
 
 CHINA = timezone(timedelta(hours=8))
 WORKFLOW = "deliberation"
 COURTYARD_LEVELS = ("area", "group", "neighbourhood")
+SCORE_EVENT = "courtyard_meeting:{deliberation}"  # 三比: each party member signed in to the 屋场恳谈会
 
 
 def now_iso() -> str:
@@ -312,11 +315,13 @@ class DeliberationService:
         grid: GridService,
         catalogue: CatalogueStore,
         orchestrator: Orchestrator,
+        members: MemberStore | None = None,
     ) -> None:
         self.store = store
         self.grid = grid
         self.catalogue = catalogue
         self.orchestrator = orchestrator
+        self.members = members or MemberStore(audit=store.audit)
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _unit_field(self, principal: Principal, code: str, field: str) -> UnitModel:
@@ -544,6 +549,14 @@ class DeliberationService:
                             f"body.attendees.{n}.ref",
                             "住户不存在或不在您的管辖范围内",
                             "Household not found or outside your scope",
+                        )
+                if attendee.kind == "member":
+                    member = self.members.member(attendee.ref or "")
+                    if member is None or member.status == "left" or not principal.sees_unit(member.unit_path):
+                        raise field_error(
+                            f"body.attendees.{n}.ref",
+                            "党员不存在或不在您的管辖范围内",
+                            "Party member not found or outside your scope",
                         )
                 key = (attendee.kind, attendee.ref or attendee.name)
                 if key in seen:
@@ -780,6 +793,9 @@ class DeliberationService:
         minutes["frozen"], minutes["frozen_at"] = True, now_iso()
         minutes["hash"] = rules.minutes_hash(stage, text, [c["sub"] for c in minutes["confirmed_by"]])
         meeting["concluded_at"] = minutes["frozen_at"]
+        if stage == "courtyard_meeting":  # the sign-in is final: the party members attending are credited
+            signed = [str(a["ref"]) for a in meeting["attendees"] if a["kind"] == "member" and a.get("ref")]
+            meeting["score_members"] = list(dict.fromkeys(signed))
         nxt = rules.next_stage(stage, meeting["outcomes"])
         transitions = [_transition(actor, "concluded", stage)]
         changes: list[Change] = []
@@ -792,6 +808,8 @@ class DeliberationService:
         item.stage = nxt
         item.transitions = [*item.transitions, *transitions]
         self._save(actor, item, before, "deliberation.freeze", changes)
+        if meeting.get("score_members"):  # 三比: booked once per meeting and member, whatever replays
+            events.publish(events.SCORING_CREDIT, SCORE_EVENT.format(deliberation=item.id))
         self.orchestrator.advance(item.id, stage, {"next": nxt}, next_step=nxt, final=nxt == "closed")
         return self._out(item)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.core import events
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
@@ -50,6 +51,8 @@ from chalicelib.whistle.store import AssignmentModel, FlowModel, ScoreDelta, Tic
 from chalicelib.whistle.webhooks import WebhookService
 
 TOWN_ROLES = frozenset({"town_cadre", "city_admin"})
+SCORE_EVENT = "whistle_closed:{ticket}"  # 三比: a whistle closed on time credits its unit's head
+HEAD_LEVELS = ("group", "area")  # the 组长, or else the 片长, of the unit the whistle came from
 
 
 def now() -> datetime:
@@ -580,12 +583,34 @@ class WhistleService:
             item.notes = [*(item.notes or []), {"at": iso(moment), "by": "whistler", "note": data.note, "photos": []}]
         self._move(item, actor, "close", target, moment)
         item.phase, item.phase_due = None, None
+        item.score_event = self._score_event(item)
         has_flow = self.store.flow(item.id) is not None
         self._commit(item, actor, "whistle.close", before)
+        if item.score_event:  # 三比: the unit's head is credited (booked once per ticket)
+            events.publish(events.SCORING_CREDIT, SCORE_EVENT.format(ticket=item.id))
         if has_flow:
             self.store.end_flow(item.id)
             self.flows.signal(item.id, {"phase": "end"})
         return ticket_out(item, self.store.flow(item.id))
+
+    def _score_event(self, item: TicketModel) -> dict[str, Any] | None:
+        """A ticket resolved by its resolve due time (as extended) credits the head of the unit it came from:
+        the nearest 组长 or 片长 above its place who is a party member on the roll; nobody otherwise."""
+        resolved, due = parse(dict(item.resolution or {}).get("at")), parse(item.resolve_due)
+        if resolved is None or (due is not None and resolved > due):
+            return None
+        unit = self.grid.unit(item.unit_code)
+        chain = [item.unit_code, *reversed(unit.ancestors if unit is not None else [])]
+        units = self.grid.units(chain)
+        for code in chain:
+            head = units[code].head_info if code in units and units[code].level in HEAD_LEVELS else None
+            if head is None or not head.get("is_member"):
+                continue
+            appointment = self.grid.appointment(code, str(head["appointment_id"]))
+            if appointment is not None and appointment.member_id:
+                return {"member": appointment.member_id, "unit": code, "role": appointment.role,
+                        "at": item.updated_at, "source_event_id": SCORE_EVENT.format(ticket=item.id)}  # fmt: skip
+        return None
 
     def _commit(self, item: TicketModel, actor: Actor, action: str, before: dict[str, Any] | None, **kw: Any) -> None:
         """Write the change (one transaction), then queue the webhooks of the departments it is dispatched to."""

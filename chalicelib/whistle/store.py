@@ -102,6 +102,7 @@ class TicketModel(Model):
     resolution = JSONAttribute(null=True)
     verification = JSONAttribute(null=True)
     evaluation = JSONAttribute(null=True)
+    score_event = JSONAttribute(null=True)  # 三比: {member, unit, source_event_id} when closed on time
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     month = UnicodeAttribute()

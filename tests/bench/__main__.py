@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from tests.bench import county, load, members
+from tests.bench import county, load, members, scoring
 from tests.bench.dynamo import GET_MAX_CALLS, record_calls
 from tests.bench.imports import ROOT, cold_import_ratio
 
@@ -93,6 +93,47 @@ def members_figures() -> list[Figure]:
     return out
 
 
+def scoring_figures() -> list[Figure]:
+    """三比: top-k boards and tier counts read the same items whatever the county holds; an approval step is one
+    transaction (tests/bench/scoring.py)."""
+    few, many = scoring.run()
+    county_sizes = f"county {few.members} vs {many.members} members"
+    out: list[Figure] = []
+    for label, unit in (("village", "鹊山村"), ("town", "大成桥镇")):
+        for board in ("board", "board_dedication"):
+            a, b = getattr(few, f"{label}_{board}"), getattr(many, f"{label}_{board}")
+            by = "total" if board == "board" else "dedication"
+            out.append(
+                Figure(
+                    f"items read by top-{scoring.TOP} of a {label} ({unit}, by {by}), {county_sizes}",
+                    f"{a.items} vs {b.items} ({b.calls} calls; {getattr(few, f'{label}_board').on_board} vs "
+                    f"{getattr(many, f'{label}_board').on_board} on the board)",
+                    f"independent of county size, ≤ {scoring.TOP} + 1",
+                    "ok" if a.items == b.items <= scoring.TOP + 1 else "MISS",
+                )
+            )
+        a, b = getattr(few, f"{label}_tiers"), getattr(many, f"{label}_tiers")
+        out.append(
+            Figure(
+                f"items read by the tier distribution of a {label} ({unit}), {county_sizes}",
+                f"{a.items} vs {b.items} ({b.calls} calls: unit, policy, one Query)",
+                "independent of county size, ≤ 4 tiers + the unit's sum + unit + policy (7)",
+                "ok" if a.items == b.items <= 7 else "MISS",
+            )
+        )
+    for step in ("claim", "group_review", "branch_approval", "finalise"):
+        a, b = getattr(few, step), getattr(many, step)
+        out.append(
+            Figure(
+                f"三比 {step.replace('_', ' ')}: DynamoDB calls and transaction items, {county_sizes}",
+                f"{a.calls} calls, tx {a.tx_items} vs {b.calls} calls, tx {b.tx_items}",
+                "one transaction, same at both sizes",
+                "ok" if len(a.tx_items) == 1 and (a.calls, a.tx_items) == (b.calls, b.tx_items) else "MISS",
+            )
+        )
+    return out
+
+
 def load_figures() -> list[Figure]:
     """Read load on the local stack (tests/bench/load.py): p50 and requests/s as ratios to GET /health."""
     loads = load.run()
@@ -143,6 +184,7 @@ def main() -> int:
     for figure in county_figures():
         figures.append(figure)
     figures += members_figures()
+    figures += scoring_figures()
     figures += load_figures()
 
     widths = [max(len(getattr(f, col)) for f in figures) for col in ("name", "value", "target")]

@@ -254,6 +254,49 @@ def test_tiers_rankings_and_the_year_mean(api: ApiClient) -> None:
     assert [e["explanation"] for e in _card(api, hu)["entries"]] == ["履职缺位（扣分）（第1版）：1次 × -5分 = -5分"]
 
 
+def test_tier_bounds_are_data_the_city_edits(api: ApiClient) -> None:
+    _notice_days(api, 0)
+    zhang = _member(api, "张良科")
+    _final(api, zhang)  # 30 points: 90, 优秀 under the shipped bounds
+    assert _quarter(_card(api, zhang))["tier"] == "excellent"
+    policy = api.get("/v1/scoring/policy", user="city-admin").json
+    body = {k: policy[k] for k in ("base", "floor", "ceiling", "notice_days", "village_max_points", "village_max_cap")}
+    stricter = [t | {"min_score": 95} if t["code"] == "excellent" else t for t in policy["tiers"]]
+    # bounds that do not strictly decrease, or a last tier with a bound, are refused and change nothing
+    unordered = [t | {"min_score": 70} if t["code"] == "excellent" else t for t in policy["tiers"]]
+    closed = [*policy["tiers"][:-1], policy["tiers"][-1] | {"min_score": 0}]
+    for tiers in (unordered, closed):
+        refused = api.request("PUT", "/v1/scoring/policy", user="city-admin", body=body | {"tiers": tiers})
+        assert refused.status == 422, refused.body
+    assert api.request("PUT", "/v1/scoring/policy", user="qs-village", body=body | {"tiers": stricter}).status == 403
+    assert _quarter(_card(api, zhang))["tier"] == "excellent"
+    saved = api.request("PUT", "/v1/scoring/policy", user="city-admin", body=body | {"tiers": stricter})
+    assert saved.status == 200, saved.body
+    quarter = _quarter(_card(api, zhang))
+    assert (quarter["score"], quarter["tier"]) == (90, "good")  # the same 90 points, read under the new bounds
+
+
+def test_equal_points_keep_one_stable_order_across_reads_and_pages(api: ApiClient) -> None:
+    _notice_days(api, 0)
+    tied = [_member(api, n) for n in ("张良科", "杨志强", "胡明")]
+    for member in tied:
+        _final(api, member, quantity=1)  # 10 points each
+    _final(api, _member(api, "周建国"), quantity=2)  # 20: first
+    url = f"/v1/units/{VILLAGE}/scoring/leaderboard?period={PERIOD}"
+    whole = [(s["rank"], s["member"], s["points"]) for s in api.get(url, user="qs-village").json["items"]]
+    assert [p for _, _, p in whole] == [20, 10, 10, 10]
+    assert [m for _, m, _ in whole[1:]] == sorted(tied, reverse=True)  # a tie is ordered by member id
+    paged, cursor = [], ""
+    while True:
+        page = api.get(f"{url}&limit=1" + (f"&cursor={cursor}" if cursor else ""), user="qs-village").json
+        paged += [(s["rank"], s["member"], s["points"]) for s in page["items"]]
+        if not page["next_cursor"]:
+            break
+        cursor = page["next_cursor"]
+    assert paged == whole  # pages of one never repeat nor skip a member of the tie
+    assert [(s["rank"], s["member"], s["points"]) for s in api.get(url, user="qs-village").json["items"]] == whole
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

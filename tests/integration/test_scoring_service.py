@@ -339,6 +339,12 @@ def test_numbers_finalising_is_one_transaction_and_top_k_reads_k_items(
     queries = [p for op, p in dynamodb_calls if op == "Query"]
     assert len(queries) == 1 and queries[0]["Limit"] == 2 and queries[0]["IndexName"] == "by_total"
     assert len(dynamodb_calls) == 3  # profile, unit, the board
+    dynamodb_calls.clear()
+    tiers = api.get(f"/v1/units/430182-DCQ/scoring/tiers?period={PERIOD}", user="dcq-town")
+    assert tiers.status == 200 and tiers.json["scored"] == 3
+    queries = [p for op, p in dynamodb_calls if op == "Query"]
+    assert len(queries) == 1  # the tier distribution is one read of the unit's figures
+    assert len(dynamodb_calls) == 4  # profile, unit, policy, the figures
 
 
 def test_the_hourly_sweep_finalises_entries_whose_notice_ended(api: ApiClient) -> None:
