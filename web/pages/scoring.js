@@ -550,6 +550,7 @@ async function boardPage(kit, params) {
     api(`/v1/units/${code}/scoring/leaderboard?${new URLSearchParams({ period, dimension, limit: "20" })}`),
     api(`/v1/units/${code}/scoring/tiers?period=${period}`)]);
   const boardChart = el("div", { id: "board-chart", class: "chart chart-short", role: "img", "aria-label": tr("scoring.chartBoard") });
+  boardChart.classList.toggle("chart-rows", board.items.length > 0 && board.items.length <= 5); // a short board, a short chart
   const tierChart = el("div", { id: "tier-chart", class: "chart chart-short", role: "img", "aria-label": tr("scoring.chartTiers") });
   const value = (s) => (dimension === "total" ? s.points : s.dimensions[dimension] ?? 0);
   kit.page(tr("scoring.boardHeading"), el("p", {}, el("a", { href: "#/scoring", text: `← ${tr("scoring.heading")}` })),
@@ -572,13 +573,13 @@ async function boardPage(kit, params) {
       tooltip: { renderMode: "richText" },
       xAxis: { type: "value" },
       yAxis: { type: "category", data: rows.map((s) => s.name), axisLabel: { fontSize: 14 } },
-      series: [{ type: "bar", data: rows.map((s) => ({ value: value(s), itemStyle: { color: TIER_COLOURS[s.tier] || "#a4161a" } })), label: { show: true, position: "right" } }],
+      series: [{ type: "bar", barMaxWidth: 28, data: rows.map((s) => ({ value: value(s), itemStyle: { color: TIER_COLOURS[s.tier] || "#a4161a" } })), label: { show: true, position: "right" } }],
     });
   }
   await chart(tierChart, {
     tooltip: { renderMode: "richText" },
     series: [{ type: "pie", radius: ["35%", "65%"], label: { formatter: "{b}\n{c}", fontSize: 14 },
-      data: tiers.tiers.map((t) => ({ name: t.label, value: t.members, itemStyle: { color: TIER_COLOURS[t.tier] || "#767676" } })) }],
+      data: tiers.tiers.filter((t) => t.members > 0).map((t) => ({ name: t.label, value: t.members, itemStyle: { color: TIER_COLOURS[t.tier] || "#767676" } })) }],
   });
 }
 
