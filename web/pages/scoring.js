@@ -603,7 +603,8 @@ async function memberPage(kit, id, params) {
       sc.quarters.length ? chartBox : null,
       sc.quarters.length ? table([
         { label: tr("scoring.quarter"), value: (q) => q.period },
-        ...DIMENSIONS.map((d) => ({ label: dimLabel(kit, d), value: (q) => String(q.dimensions[d] ?? 0) })),
+        { label: tr("scoring.points"), value: (q) => el("span", {}, String(q.points), el("br"),
+          el("small", { class: "muted", text: DIMENSIONS.map((d) => `${dimLabel(kit, d)} ${q.dimensions[d] ?? 0}`).join(" · ") })) },
         { label: tr("scoring.pending"), value: (q) => String(q.pending) },
         { label: tr("scoring.score"), value: (q) => String(q.score) },
         { label: tr("scoring.tier"), value: (q) => q.tier_label },
