@@ -28,6 +28,7 @@ export const strings = {
     "scoring.rule": "积分项目",
     "scoring.ruleTerms": "{points} 分/{unit}，每期上限 {cap} 分",
     "scoring.fixed": "固定 {points} 分",
+    "scoring.cap": "每期上限 {cap} 分",
     "scoring.needsPhoto": "须佐证照片",
     "scoring.deduction": "扣分项",
     "scoring.quantity": "数量",
@@ -129,6 +130,7 @@ export const strings = {
     "scoring.rule": "Scoring item",
     "scoring.ruleTerms": "{points} points per {unit}, cap {cap} a quarter",
     "scoring.fixed": "{points} points once",
+    "scoring.cap": "cap {cap} a quarter",
     "scoring.needsPhoto": "photo needed",
     "scoring.deduction": "deduction",
     "scoring.quantity": "Quantity",
@@ -339,7 +341,7 @@ async function claimPage(kit, params) {
     const r = active.find((x) => x.code === rule.value);
     const u = r ? (kit.lang() === "en" ? r.unit_en : r.unit_zh) : "";
     terms.textContent = r ? [dimLabel(kit, r.dimension), r.mode === "fixed" ? tr("scoring.fixed", { points: r.points }) : tr("scoring.ruleTerms", { points: r.points, unit: u, cap: r.cap }),
-      r.mode === "fixed" ? tr("scoring.ruleTerms", { points: r.points, unit: u, cap: r.cap }).split("，").pop() : null,
+      r.mode === "fixed" ? tr("scoring.cap", { cap: r.cap }) : null,
       r.evidence_required ? tr("scoring.needsPhoto") : null, r.negative ? tr("scoring.deduction") : null].filter(Boolean).join(" · ") : "";
     if (r?.mode === "fixed") { quantity.value = "1"; quantity.readOnly = true; } else quantity.readOnly = false;
   };
