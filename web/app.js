@@ -836,11 +836,11 @@ const kit = {
   api, ApiError, el, tr, L, page, card, table, linkButton, loading, can, inScope, myUnit, unitCode, route, toast,
   showError, errorText, renderValue, enumLabel: (v) => enumLabel(ctx(), v), me: () => state.me, lang: () => state.lang,
   /** the generated form of operation `opId` (from /openapi.json), with drafts, the outbox and field errors */
-  async opForm(opId, { pathParams = {}, values = {}, initial, onDone, label } = {}) {
+  async opForm(opId, { pathParams = {}, values = {}, initial, onDone, label, choices = {} } = {}) {
     await loadDoc();
     const op = state.ops.get(opId);
     if (!op) return el("p", { class: "bad", text: tr("error.unknownPage") });
-    const c = { ...ctx(), choices: await choicesFor(op, values.unit || pathParams.code) };
+    const c = { ...ctx(), choices: { ...await choicesFor(op, values.unit || pathParams.code), ...choices } };
     return renderOperationForm({ op, ctx: c, outbox, pathParams, initial, values, label: label || L(op.summary),
       onDone: (answer) => { toast(tr("form.saved")); (onDone || (() => route()))(answer); },
       onQueued: () => { renderNetbar(); toast(tr("form.queued")); }, onReset: () => route() });

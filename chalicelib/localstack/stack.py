@@ -275,6 +275,8 @@ def _make_handler(stack: LocalStack, gateway: Any) -> type[BaseHTTPRequestHandle
             if ctype.startswith("text/") or "javascript" in ctype:
                 ctype += "; charset=utf-8"
             headers = {"Content-Type": ctype, "Cache-Control": "no-cache", **STATIC_HEADERS}
+            # presigned uploads (evidence photos) go from the browser straight to S3, here moto's port
+            headers["Content-Security-Policy"] += f"; connect-src 'self' http://127.0.0.1:{stack.moto_port}"
             self._send(200, headers, target.read_bytes())
 
         def do_GET(self) -> None:

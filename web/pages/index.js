@@ -7,4 +7,7 @@
 //   nav(kit)     — optional () => [[href, stringKey], ...] entries of the main navigation.
 // `kit` is the app's toolbox (see `kit` in app.js): api, el, tr, L, page, card, table, linkButton,
 // loading, can, inScope, myUnit, unitCode, me(), route, toast, showError, errorText, opForm, renderValue.
-export const PAGES = [];
+import * as mediation from "./mediation.js";
+import * as scoring from "./scoring.js";
+
+export const PAGES = [scoring, mediation];
