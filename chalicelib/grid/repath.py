@@ -76,6 +76,8 @@ class PathTable:
     key: str = "path_key"  # "<prefix><unit path>/#<id>"
     roots: tuple[str, ...] = ("root",)  # attributes holding the root: set where the record has them
     key_prefixes: Callable[[], Iterable[str]] = field(default=lambda: ("",))  # pledges: one per year
+    partitions: Callable[[str], Iterable[str]] = field(default=lambda root: (root,))  # index hash keys of a root
+    also_if: Callable[[Any], Condition] | None = None  # a further condition: what `more` read is still true
     more: More | None = None  # further actions on the same record
 
     @property
@@ -123,16 +125,17 @@ def repath(table: PathTable, move: Move, audit: AuditStore | None = None) -> lis
     attrs = table.model.get_attributes()
     index: Any = getattr(table.model, table.index)
     done: list[Repathed] = []
+    batch: list[tuple[Model, Repathed]] = []
     for prefix in table.key_prefixes():
-        batch: list[tuple[Model, Repathed]] = []
         condition = attrs[table.key].startswith(prefix + move.old_path + "/")
-        for record in index.query(move.old_root, condition):
-            batch.append((record, run.plan(prefix, record)))
-            if len(batch) == BATCH:
-                done += run.write(batch)
-                batch = []
-        if batch:
-            done += run.write(batch)
+        for partition in table.partitions(move.old_root):
+            for record in index.query(partition, condition):
+                batch.append((record, run.plan(prefix, record)))
+                if len(batch) == BATCH:
+                    done += run.write(batch)
+                    batch = []
+    if batch:
+        done += run.write(batch)
     return done
 
 
@@ -190,6 +193,8 @@ class _Run:
             actions += table.more(record, move)
         guard: Attribute[Any] = attrs[table.path] if table.path is not None else attrs[table.key]
         condition: Condition = guard == (plan.old_path if table.path is not None else plan.old_key)
+        if table.also_if is not None:
+            condition &= table.also_if(record)
         update_unversioned(tx, record, actions, condition)
         self.audit.append(
             tx, move.actor, action=f"{table.entity}.repath", entity_type=table.entity, entity_id=plan.id,
