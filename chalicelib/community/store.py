@@ -18,13 +18,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.db import BaseMeta, register_model, transaction
-from chalicelib.grid.repath import PathTable, register_path_tables
+from chalicelib.grid.repath import Move, PathTable, register_path_tables
 
 
 def now_iso() -> str:
@@ -469,9 +470,15 @@ class CommunityStore:
         )  # fmt: skip
 
 
+def community_follows(item: ReportInModel, move: Move) -> list[Action]:
+    """A report-in names the village of the member's home: a group moved to another village takes it along."""
+    village = move.above("village")
+    return [ReportInModel.community_code.set(village[0])] if village and village[0] != item.community_code else []
+
+
 # a unit move re-paths the needs, report-ins and service records below it (grid.repath)
 register_path_tables(
     PathTable(NeedModel, "community_need"),
-    PathTable(ReportInModel, "community_report_in"),
+    PathTable(ReportInModel, "community_report_in", more=community_follows),
     PathTable(ServiceRecordModel, "service_record"),
 )

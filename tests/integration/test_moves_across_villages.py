@@ -100,12 +100,17 @@ def test_community_records_follow_the_group(api: ApiClient) -> None:
     assert ids(api, f"/v1/units/{SS}/needs", "jiang-dan") == [need["id"]]
     assert ids(api, f"/v1/units/{QS}/needs", "qs-village") == []
     reports = ok(api.get(f"/v1/units/{SS}/report-ins?period=2026", user="jiang-dan"))["items"]
-    assert [r["unit_path"] for r in reports] == [NEW_LEAF]
+    assert [(r["unit_path"], r["community"]) for r in reports] == [(NEW_LEAF, SS)]  # he now reports to 石山村
     assert ok(api.get(f"/v1/units/{QS}/report-ins?period=2026", user="qs-village"))["items"] == []
     assert ids(api, f"/v1/units/{SS}/service-records?period=2026", "jiang-dan") == [record["id"]]
     assert ids(api, f"/v1/units/{QS}/service-records?period=2026", "qs-village") == []
     # the 邻长 of the moved neighbourhood still confirms it (her account's scope followed too)
     assert ok(api.post(f"/v1/service-records/{record['id']}/confirm", user="zhang-liangke"))["state"] == "confirmed"
+    # and he can claim a need of 石山村 with the report-in he made to 鹊山村 before the move
+    body = {"title": "帮邻长走访", "category": "help_neighbour_head", "slots": 1, "start": "2026-03-01",
+            "end": "2030-12-31"}  # fmt: skip
+    other = ok(api.post(f"/v1/units/{SS}-P02/needs", user="jiang-dan", body=body), 201)
+    ok(community._claim(api, other["id"], member, user="jiang-dan"), 201)
 
 
 def test_mediation_cases_and_teams_follow_the_group(api: ApiClient) -> None:
