@@ -8,7 +8,7 @@
   transaction as the confirmation. Hours are kept in half hours (integers): totals are exact.
 
 Records carrying a unit path have a `by_path` index (root, "<unit path>/#<id>") for subtree lists and for
-following a moved unit (grid PATH_REWRITERS).
+following a moved unit (grid.repath).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ town taken from the new chain, aggregates per unit) add `more` actions or a hook
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,7 +145,7 @@ class _Run:
     move: Move
     audit: AuditStore
 
-    def write(self, batch: list[tuple[Model, Repathed]]) -> list[Repathed]:
+    def write(self, batch: Sequence[tuple[Model, Repathed]]) -> list[Repathed]:
         try:
             with transaction() as tx:
                 for record, plan in batch:

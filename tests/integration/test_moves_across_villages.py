@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 
+from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.deliberation import orchestration
 from chalicelib.deliberation.store import ResponsibilityItemModel, WorkflowRunModel
+from chalicelib.grid.repath import PATH_TABLES, Move, _Run
+from chalicelib.grid.store import HouseholdModel
 from chalicelib.whistle.store import AssignmentModel
 from tests.integration import test_community as community
 from tests.integration import test_deliberation as deliberation
@@ -26,6 +29,7 @@ QS = "430182-DCQ-QS"
 SS = "430182-DCQ-SS"
 Z01 = "430182-DCQ-QS-P01-Z01"
 L01 = "430182-DCQ-QS-P01-Z01-L01"
+Z01_PATH = "430182/DCQ/QS/P01/Z01"
 NEW_GROUP = "430182/DCQ/SS/P02/Z01"
 NEW_LEAF = f"{NEW_GROUP}/L01"
 
@@ -213,3 +217,25 @@ def test_scoring_entries_standings_and_figures_follow_the_group(api: ApiClient) 
     ok(scoring._review(api, claimed["id"], "group", "qs-area"), 404)  # no longer his area
     card = scoring._card(api, zhang, user="jiang-dan")
     assert scoring._quarter(card)["points"] == 30
+
+
+def test_a_record_that_moved_meanwhile_is_left_alone_and_the_rest_of_its_batch_follows(api: ApiClient) -> None:
+    first, second = showings._household(api, head="胡明"), showings._household(api, head="周建国")
+    version = HouseholdModel.get(first).version
+    table = PATH_TABLES["households.by_path"]
+    move = Move(Actor("test", "city_admin", "430182", "r1"), "430182", Z01_PATH, "430182", NEW_GROUP)
+    run = _Run(table, move, AuditStore())
+    records = list(HouseholdModel.by_path.query("430182", HouseholdModel.path_key.startswith(Z01_PATH + "/")))
+    batch = [(r, run.plan("", r)) for r in records]
+    # meanwhile the second household is re-registered in 清泉河村 (its path changes under the batch)
+    elsewhere = "430182/ZF/QQH/P01/Z01/L01"
+    HouseholdModel.get(second).update(actions=[HouseholdModel.unit_path.set(elsewhere)])
+
+    done = run.write(batch)
+
+    assert [d.id for d in done] == [first]
+    assert (HouseholdModel.get(first).unit_path, HouseholdModel.get(first).version) == (NEW_LEAF, version)
+    assert HouseholdModel.get(second).unit_path == elsewhere
+    assert repath_events(api, "household", first) == ["household.repath"]
+    assert repath_events(api, "household", second) == []
+    assert run.write(batch) == []  # the same batch again (a move finished twice) changes nothing
