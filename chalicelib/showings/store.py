@@ -35,7 +35,7 @@ from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.db import BaseMeta, register_model, transaction
 from chalicelib.core.privacy import mask_phone
-from chalicelib.grid.repath import PathTable, register_path_tables
+from chalicelib.grid.repath import Move, PathTable, register_move_hook, register_path_tables, update_unversioned
 from chalicelib.members.store import MemberModel
 from chalicelib.showings.schemas import CoveringMember, PostOut
 
@@ -517,13 +517,52 @@ def _pledge_prefixes() -> list[str]:
     return [f"{year}|" for year in pledge_years()]
 
 
-# a unit move re-paths the plaques, stickers and published pledges below it (grid.repath)
+def unpublished_pledges_follow(move: Move) -> int:
+    """Pledges not published (submitted, rejected) are in no path index: those of the members now below the
+    new path follow them (one query per member; the members were re-pathed first)."""
+    count, audit = 0, AuditStore()
+    members = MemberModel.by_path.query(move.new_root, MemberModel.path_key.startswith(move.new_path + "/"))
+    for member in members:
+        for pledge in PledgeModel.query(member.id):
+            if pledge.pub_key is not None or not move.within(pledge.unit_path):
+                continue
+            path = move.rebase(pledge.unit_path)
+            with transaction() as tx:
+                update_unversioned(
+                    tx,
+                    pledge,
+                    [PledgeModel.unit_path.set(path), PledgeModel.root.set(move.new_root)],
+                    (PledgeModel.unit_path == pledge.unit_path) & PledgeModel.pub_key.does_not_exist(),
+                )
+                audit.append(
+                    tx,
+                    move.actor,
+                    action="pledge.repath",
+                    entity_type="pledge",
+                    entity_id=f"{pledge.member_id}/{int(pledge.year)}",
+                    unit_path=path,
+                    before={"unit_path": pledge.unit_path},
+                    after={"unit_path": path},
+                )
+            count += 1
+    return count
+
+
+# a unit move re-paths the plaques, stickers and pledges below it (grid.repath)
 register_path_tables(
     PathTable(PlaqueModel, "plaque"),
     PathTable(StickerModel, "sticker"),
-    PathTable(PledgeModel, "pledge", index="by_unit", index_root="pub_root", key="pub_key",
-              roots=("root", "pub_root"), key_prefixes=_pledge_prefixes),
-)  # fmt: skip
+    PathTable(
+        PledgeModel,
+        "pledge",
+        index="by_unit",
+        index_root="pub_root",
+        key="pub_key",
+        roots=("root", "pub_root"),
+        key_prefixes=_pledge_prefixes,
+    ),
+)
+register_move_hook("unpublished_pledges", unpublished_pledges_follow)
 
 
 def post_names() -> dict[str, tuple[str, str]]:

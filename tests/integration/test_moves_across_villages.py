@@ -16,6 +16,7 @@ from chalicelib.deliberation import orchestration
 from chalicelib.deliberation.store import ResponsibilityItemModel, WorkflowRunModel
 from chalicelib.grid.repath import PATH_TABLES, Move, _Run
 from chalicelib.grid.store import HouseholdModel
+from chalicelib.showings.store import PledgeModel
 from chalicelib.whistle.store import AssignmentModel
 from tests.integration import test_community as community
 from tests.integration import test_deliberation as deliberation
@@ -67,6 +68,8 @@ def test_households_members_cards_and_showings_follow_the_group(api: ApiClient) 
     year = showings.YEAR
     ok(api.post(f"/v1/members/{member}/pledges", user="qs-group", body={"year": year, "text": showings.PLEDGE}), 201)
     ok(api.post(f"/v1/members/{member}/pledges/{year}/approve", user="qs-village"))
+    other = showings._member(api, household, name="李桂香")
+    ok(api.post(f"/v1/members/{other}/pledges", user="qs-group", body={"year": year, "text": showings.PLEDGE}), 201)
     version = ok(api.get(f"/v1/households/{household}", user="qs-group"))["version"]
     assert seen_by(api, f"/v1/households/{household}") == (404, 200)
 
@@ -84,10 +87,13 @@ def test_households_members_cards_and_showings_follow_the_group(api: ApiClient) 
         assert ok(api.get(f"/v1/units/{QS}/{kind}", user="qs-village"))["items"] == []
     assert ids(api, f"/v1/units/{SS}/pledges?year={year}", "jiang-dan", "member") == [member]
     assert ids(api, f"/v1/units/{QS}/pledges?year={year}", "qs-village", "member") == []
+    assert PledgeModel.get(other, year).unit_path == NEW_LEAF  # submitted, not published: it follows too
+    ok(api.post(f"/v1/members/{other}/pledges/{year}/approve", user="jiang-dan"))
+    assert sorted(ids(api, f"/v1/units/{SS}/pledges?year={year}", "jiang-dan", "member")) == sorted([member, other])
     assert repath_events(api, "household", household) == ["household.repath"]
     assert repath_events(api, "member", member) == ["member.repath"]
     counts = ok(api.get(f"/v1/units/{SS}", user="jiang-dan"))["counts"]
-    assert counts["households"] == 1 and counts["members"] == 1
+    assert counts["households"] == 1 and counts["members"] == 2
     assert ok(api.get(f"/v1/units/{QS}", user="qs-village"))["counts"]["households"] == 0
 
 
