@@ -31,6 +31,9 @@ MODEL_MODULES: tuple[str, ...] = (
     "chalicelib.core.catalogue",
     "chalicelib.grid.imports",  # loaded by the import routes on first use, not at cold start
     "chalicelib.scoring.sources",  # no tables: registers the job runner of automatic 三比 credits
+    "chalicelib.deliberation.moves",  # no tables: what follows a moved unit (grid.repath), per slice
+    "chalicelib.whistle.moves",
+    "chalicelib.scoring.moves",
 )
 
 

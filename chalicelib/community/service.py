@@ -44,7 +44,7 @@ from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.errors import Conflict, FieldError, Forbidden, check_version, field_error, not_found
 from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.grid.schemas import LEVELS
-from chalicelib.grid.service import PATH_REWRITERS, GridService
+from chalicelib.grid.service import GridService
 from chalicelib.grid.service import default_service as grid_service
 from chalicelib.members.store import MemberModel, MemberStore
 
@@ -417,14 +417,6 @@ class CommunityService:
             unit.root, unit.path, period=period, state=state, limit=limit, after=decode_cursor(cursor)
         )
         return ServicePage(items=[service_out(i) for i in items], next_cursor=encode_cursor(last))
-
-
-def repath_community(old_root: str, old_path: str, new_root: str, new_path: str) -> int:
-    return CommunityStore.repath(old_root, old_path, new_root, new_path)
-
-
-if repath_community not in PATH_REWRITERS:
-    PATH_REWRITERS.append(repath_community)
 
 
 def default_service() -> CommunityService:

@@ -8,7 +8,7 @@
   transaction as the confirmation. Hours are kept in half hours (integers): totals are exact.
 
 Records carrying a unit path have a `by_path` index (root, "<unit path>/#<id>") for subtree lists and for
-following a moved unit (grid PATH_REWRITERS).
+following a moved unit (grid.repath).
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.db import BaseMeta, register_model, transaction
-from chalicelib.grid.store import repath_records
+from chalicelib.grid.repath import Move, PathTable, register_path_tables
 
 
 def now_iso() -> str:
@@ -79,9 +80,6 @@ class NeedSystemModel(Model):
         table_suffix = "community-needs"
 
     id = UnicodeAttribute(hash_key=True)
-    unit_path = UnicodeAttribute()
-    root = UnicodeAttribute()
-    path_key = UnicodeAttribute()
     slots = NumberAttribute()
     taken = NumberAttribute()
     state = UnicodeAttribute()
@@ -134,16 +132,6 @@ class ReportInModel(Model):
     note = UnicodeAttribute(null=True)
     by_path = ReportInPathIndex()
     by_period = ReportInPeriodIndex()
-
-
-class ReportInSystemModel(Model):
-    class Meta(BaseMeta):
-        table_suffix = "community-report-ins"
-
-    id = UnicodeAttribute(hash_key=True)
-    unit_path = UnicodeAttribute()
-    root = UnicodeAttribute()
-    path_key = UnicodeAttribute()
 
 
 def report_in_id(member_id: str, period: str) -> str:
@@ -211,16 +199,6 @@ class ServiceRecordModel(Model):
     version = VersionAttribute()
     by_path = ServicePathIndex()
     by_member = ServiceMemberIndex()
-
-
-class ServiceSystemModel(Model):
-    class Meta(BaseMeta):
-        table_suffix = "community-service"
-
-    id = UnicodeAttribute(hash_key=True)
-    unit_path = UnicodeAttribute()
-    root = UnicodeAttribute()
-    path_key = UnicodeAttribute()
 
 
 @register_model
@@ -491,9 +469,16 @@ class CommunityStore:
             before=before, after=after,
         )  # fmt: skip
 
-    @staticmethod
-    def repath(old_root: str, old_path: str, new_root: str, new_path: str) -> int:
-        old, new = (old_root, old_path), (new_root, new_path)
-        count = repath_records(NeedModel, NeedSystemModel, old, new)
-        count += repath_records(ReportInModel, ReportInSystemModel, old, new)
-        return count + repath_records(ServiceRecordModel, ServiceSystemModel, old, new)
+
+def community_follows(item: ReportInModel, move: Move) -> list[Action]:
+    """A report-in names the village of the member's home: a group moved to another village takes it along."""
+    village = move.above("village")
+    return [ReportInModel.community_code.set(village[0])] if village and village[0] != item.community_code else []
+
+
+# a unit move re-paths the needs, report-ins and service records below it (grid.repath)
+register_path_tables(
+    PathTable(NeedModel, "community_need"),
+    PathTable(ReportInModel, "community_report_in", more=community_follows),
+    PathTable(ServiceRecordModel, "service_record"),
+)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
@@ -14,6 +13,7 @@ from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.core.privacy import mask_phone
 from chalicelib.core.profiles import ProfileModel, ProfileStore
 from chalicelib.grid import search_terms
+from chalicelib.grid.repath import Move, repath_all
 from chalicelib.grid.schemas import (
     APPOINTED_ROLE_OF_LEVEL,
     HEAD_LABELS,
@@ -48,10 +48,6 @@ from chalicelib.grid.store import (
     household_state,
     unit_state,
 )
-
-# Slices whose records carry a unit path register a function here; a move calls each with
-# (old root, old path, new root, new path) so their records keep resolving to the right scope.
-PATH_REWRITERS: list[Callable[[str, str, str, str], int]] = []
 
 
 def unit_out(item: UnitModel, *, reveal: bool = False) -> UnitOut:
@@ -214,7 +210,7 @@ class GridService:
         item = self.visible_unit(principal, code)
         check_version(if_match, item.version)
         if item.moving_from is not None:  # an earlier move stopped half-way: finish it first
-            self._finish_move(item, item.moving_from, item.root)
+            self._finish_move(item, item.moving_from, item.root, actor)
             item = self.visible_unit(principal, code)
         if item.parent is None or item.path == principal.scope:
             raise field_error("path.code", "不能移动自己管辖的根单元", "You cannot move the root of your own scope")
@@ -234,18 +230,24 @@ class GridService:
             raise Conflict("原上级单元不存在", "The current parent no longer exists")
         old_root, old_path = item.root, item.path
         moved = self.store.move_unit(item, old_parent, new_parent, actor)
-        self._finish_move(moved, old_path, old_root)
+        self._finish_move(moved, old_path, old_root, actor)
         return unit_out(moved)
 
-    def _finish_move(self, item: UnitModel, old_path: str, old_root: str) -> None:
-        """Re-path everything below a moved unit; safe to run again after a crash (it is idempotent)."""
+    def _finish_move(self, item: UnitModel, old_path: str, old_root: str, actor: Actor) -> None:
+        """Re-path everything below a moved unit; safe to run again after a crash (it is idempotent): the
+        units, their search terms, the accounts, then the records of every slice that registered its tables
+        (grid.repath: households here, members, community, mediation, showings, deliberation, whistle,
+        scoring)."""
+        from chalicelib.slices import import_models  # noqa: PLC0415 - every slice registers its tables
+
+        import_models()
         moved = self.store.repath_units(item, old_root, old_path)
         units = [(item, old_path), *moved]
         self.store.repath_terms(units, {u.code: search_terms.terms(u.name) for u, _ in units})
-        self.store.repath_households(old_root, old_path, item.root, item.path)
         self.profiles.repath(old_root, old_path, item.root, item.path)
-        for rewrite in PATH_REWRITERS:
-            rewrite(old_root, old_path, item.root, item.path)
+        chain = self.store.units(item.chain)
+        steps = tuple((c, chain[c].level, chain[c].path) for c in item.chain if c in chain)
+        repath_all(Move(actor, old_root, old_path, item.root, item.path, steps), self.store.audit)
         self.store.finish_move(item)
 
     # -- heads and the map ------------------------------------------------------------------------

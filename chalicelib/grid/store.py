@@ -32,6 +32,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.db import BaseMeta, register_model, transaction
 from chalicelib.core.profiles import ProfileModel
+from chalicelib.grid.repath import PathTable, register_path_tables
 from chalicelib.grid.schemas import LIAISON_ROLE
 
 COUNTERS = ("households", "residents", "members", "heads")
@@ -118,18 +119,6 @@ class UnitSystemModel(Model):
     tag_counts = MapAttribute[str, Any]()  # type: ignore[no-untyped-call]
     head = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
     moving_from = UnicodeAttribute(null=True)
-
-
-class HouseholdSystemModel(Model):
-    """The households table without optimistic locking, for re-pathing after a move."""
-
-    class Meta(BaseMeta):
-        table_suffix = "households"
-
-    id = UnicodeAttribute(hash_key=True)
-    unit_path = UnicodeAttribute()
-    root = UnicodeAttribute()
-    path_key = UnicodeAttribute()
 
 
 class SearchTermModelIndex(GlobalSecondaryIndex["SearchTermModel"]):  # type: ignore[no-untyped-call]
@@ -222,24 +211,8 @@ EDITABLE_HOUSEHOLD = (
 )  # fmt: skip
 
 
-def repath_records(model: Any, system_model: Any, old: tuple[str, str], new: tuple[str, str]) -> int:
-    """Records that carry a unit path (households, members...) follow a moved unit: every record below the
-    old path (one key-range query on the model's `by_path` index) gets the new path, root and path key,
-    through the versionless `system_model` and only if it still has the old path."""
-    (old_root, old_path), (new_root, new_path) = old, new
-    count = 0
-    for record in model.by_path.query(old_root, model.path_key.startswith(old_path + "/")):
-        unit_path = new_path + record.unit_path[len(old_path) :]
-        system_model(record.id).update(
-            actions=[
-                system_model.unit_path.set(unit_path),
-                system_model.root.set(new_root),
-                system_model.path_key.set(f"{unit_path}/#{record.id}"),
-            ],
-            condition=system_model.unit_path == record.unit_path,
-        )
-        count += 1
-    return count
+# a unit move re-paths the households below it (grid.repath)
+register_path_tables(PathTable(HouseholdModel, "household"))
 
 
 def household_state(item: HouseholdModel) -> dict[str, Any]:
@@ -429,9 +402,6 @@ class GridStore:
                 for term in terms_of[unit.code]:
                     batch.delete(SearchTermModel(term, old_path))
                     batch.save(self._term(term, unit))
-
-    def repath_households(self, old_root: str, old_path: str, new_root: str, new_path: str) -> int:
-        return repath_records(HouseholdModel, HouseholdSystemModel, (old_root, old_path), (new_root, new_path))
 
     def audit_read(self, actor: Actor, action: str, entity: tuple[str, str], unit_path: str, purpose: str) -> None:
         """A read of clear personal data: its own audit event, the purpose named in the action."""

@@ -21,7 +21,7 @@ from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.errors import Conflict, Forbidden, check_version, field_error, not_found
 from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.core.privacy import mask_id_number, mask_name, mask_phone
-from chalicelib.grid.service import PATH_REWRITERS, GridService
+from chalicelib.grid.service import GridService
 from chalicelib.grid.service import default_service as grid_service
 from chalicelib.grid.store import UnitModel
 from chalicelib.mediation import lifecycle
@@ -969,17 +969,6 @@ class MediationService:
         items, last = self.store.teams_below(unit.root, unit.path, limit=limit, after=decode_cursor(cursor))
         kinds = self._kinds()
         return TeamPage(items=[team_out(i, kinds) for i in items], next_cursor=encode_cursor(last))
-
-
-def _register_rewriter() -> None:
-    def repath_mediation(old_root: str, old_path: str, new_root: str, new_path: str) -> int:
-        return MediationStore(audit=AuditStore()).repath(old_root, old_path, new_root, new_path)
-
-    if not any(getattr(f, "__name__", "") == "repath_mediation" for f in PATH_REWRITERS):
-        PATH_REWRITERS.append(repath_mediation)
-
-
-_register_rewriter()
 
 
 def default_service() -> MediationService:

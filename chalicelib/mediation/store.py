@@ -31,7 +31,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.db import BaseMeta, register_model, transaction
 from chalicelib.core.errors import Conflict, Unavailable
-from chalicelib.grid.store import repath_records
+from chalicelib.grid.repath import PathTable, register_path_tables
 from chalicelib.members.store import seal, unseal
 
 NUMBER_ATTEMPTS = 40
@@ -113,18 +113,6 @@ class MediationCaseModel(Model):
     open_by_path = OpenCaseIndex()
 
 
-class MediationCaseSystemModel(Model):
-    """The cases table without optimistic locking, for re-pathing after a unit move."""
-
-    class Meta(BaseMeta):
-        table_suffix = "mediation-cases"
-
-    id = UnicodeAttribute(hash_key=True)
-    unit_path = UnicodeAttribute()
-    root = UnicodeAttribute()
-    path_key = UnicodeAttribute()
-
-
 class TeamPathIndex(GlobalSecondaryIndex["MediationTeamModel"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = "by_path"
@@ -152,14 +140,11 @@ class MediationTeamModel(Model):
     by_path = TeamPathIndex()
 
 
-class MediationTeamSystemModel(Model):
-    class Meta(BaseMeta):
-        table_suffix = "mediation-teams"
-
-    id = UnicodeAttribute(hash_key=True)
-    unit_path = UnicodeAttribute()
-    root = UnicodeAttribute()
-    path_key = UnicodeAttribute()
+# a unit move re-paths the cases (and the sparse open-case index) and teams below it (grid.repath)
+register_path_tables(
+    PathTable(MediationCaseModel, "mediation_case", roots=("root", "open_root")),
+    PathTable(MediationTeamModel, "mediation_team"),
+)
 
 
 @register_model
@@ -330,12 +315,6 @@ class MediationStore:
             name = item.key.split("#", 1)[1]
             out[name] = out.get(name, 0) + int(item.n)
         return out
-
-    def repath(self, old_root: str, old_path: str, new_root: str, new_path: str) -> int:
-        moved = repath_records(MediationCaseModel, MediationCaseSystemModel, (old_root, old_path), (new_root, new_path))
-        return moved + repath_records(
-            MediationTeamModel, MediationTeamSystemModel, (old_root, old_path), (new_root, new_path)
-        )
 
     # -- teams ---------------------------------------------------------------------------------------
     def team(self, team_id: str) -> MediationTeamModel | None:

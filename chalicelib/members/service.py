@@ -14,7 +14,7 @@ from chalicelib.core.errors import Conflict, FieldError, check_version, field_er
 from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.core.privacy import mask_id_number, mask_phone
 from chalicelib.grid.schemas import LEVELS
-from chalicelib.grid.service import PATH_REWRITERS, GridService
+from chalicelib.grid.service import GridService
 from chalicelib.grid.service import default_service as grid_service
 from chalicelib.grid.store import HouseholdModel
 from chalicelib.members import idcard
@@ -250,14 +250,6 @@ class MemberService:
             held = self.posts_of([i.id for i in items])
             items = [i for i in items if post in held.get(i.id, [])]
         return MemberPage(items=[member_out(i) for i in items], next_cursor=encode_cursor(last))
-
-
-def repath_members(old_root: str, old_path: str, new_root: str, new_path: str) -> int:
-    return MemberStore(audit=AuditStore()).repath(old_root, old_path, new_root, new_path)
-
-
-if repath_members not in PATH_REWRITERS:
-    PATH_REWRITERS.append(repath_members)
 
 
 def posts_of(member_ids: list[str]) -> dict[str, list[str]]:

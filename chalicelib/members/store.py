@@ -27,7 +27,8 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.db import BaseMeta, register_model, transaction
 from chalicelib.core.settings import get_data_key
-from chalicelib.grid.store import UnitSystemModel, counter_actions, repath_records
+from chalicelib.grid.repath import PathTable, register_path_tables
+from chalicelib.grid.store import UnitSystemModel, counter_actions
 
 
 # -- sealing -------------------------------------------------------------------------------------------
@@ -94,16 +95,8 @@ class MemberModel(Model):
     by_path = MemberPathIndex()
 
 
-class MemberSystemModel(Model):
-    """The members table without optimistic locking, for re-pathing after a unit move."""
-
-    class Meta(BaseMeta):
-        table_suffix = "members"
-
-    id = UnicodeAttribute(hash_key=True)
-    unit_path = UnicodeAttribute()
-    root = UnicodeAttribute()
-    path_key = UnicodeAttribute()
+# a unit move re-paths the members below it (grid.repath)
+register_path_tables(PathTable(MemberModel, "member"))
 
 
 @register_model
@@ -238,6 +231,3 @@ class MemberStore:
             before=before,
             after=member_state(item),
         )
-
-    def repath(self, old_root: str, old_path: str, new_root: str, new_path: str) -> int:
-        return repath_records(MemberModel, MemberSystemModel, (old_root, old_path), (new_root, new_path))

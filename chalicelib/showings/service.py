@@ -15,7 +15,7 @@ from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.errors import Conflict, FieldError, Unavailable, check_version, field_error, not_found
 from chalicelib.core.paging import decode_cursor, encode_cursor
-from chalicelib.grid.service import PATH_REWRITERS, GridService
+from chalicelib.grid.service import GridService
 from chalicelib.grid.service import default_service as grid_service
 from chalicelib.grid.store import HouseholdModel
 from chalicelib.members.service import MemberService
@@ -389,14 +389,6 @@ class ShowingService:
     def covering(self, principal: Principal, household_id: str) -> CoveringOut:
         household = self.grid.visible_household(principal, household_id)
         return CoveringOut(household=household.id, members=self.store.covering_of(household.id))
-
-
-def repath_showings(old_root: str, old_path: str, new_root: str, new_path: str) -> int:
-    return ShowingStore(audit=AuditStore()).repath(old_root, old_path, new_root, new_path)
-
-
-if repath_showings not in PATH_REWRITERS:
-    PATH_REWRITERS.append(repath_showings)
 
 
 def default_service() -> ShowingService:

@@ -35,7 +35,7 @@ from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.db import BaseMeta, register_model, transaction
 from chalicelib.core.privacy import mask_phone
-from chalicelib.grid.store import repath_records
+from chalicelib.grid.repath import Move, PathTable, register_move_hook, register_path_tables, update_unversioned
 from chalicelib.members.store import MemberModel
 from chalicelib.showings.schemas import CoveringMember, PostOut
 
@@ -81,16 +81,6 @@ class PlaqueModel(Model):
     by_path = PlaquePathIndex()
 
 
-class PlaqueSystemModel(Model):
-    class Meta(BaseMeta):
-        table_suffix = "plaques"
-
-    id = UnicodeAttribute(hash_key=True)
-    unit_path = UnicodeAttribute()
-    root = UnicodeAttribute()
-    path_key = UnicodeAttribute()
-
-
 class StickerPathIndex(GlobalSecondaryIndex["StickerModel"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = "by_path"
@@ -115,16 +105,6 @@ class StickerModel(Model):
     path_key = UnicodeAttribute()
     issued_at = UnicodeAttribute()
     by_path = StickerPathIndex()
-
-
-class StickerSystemModel(Model):
-    class Meta(BaseMeta):
-        table_suffix = "stickers"
-
-    id = UnicodeAttribute(hash_key=True)
-    unit_path = UnicodeAttribute()
-    root = UnicodeAttribute()
-    path_key = UnicodeAttribute()
 
 
 @register_model
@@ -171,18 +151,6 @@ class PledgeModel(Model):
     pub_key = UnicodeAttribute(null=True)
     version = VersionAttribute()
     by_unit = PledgeUnitIndex()
-
-
-class PledgeSystemModel(Model):
-    class Meta(BaseMeta):
-        table_suffix = "pledges"
-
-    member_id = UnicodeAttribute(hash_key=True)
-    year = NumberAttribute(range_key=True)
-    unit_path = UnicodeAttribute()
-    root = UnicodeAttribute()
-    pub_root = UnicodeAttribute(null=True)
-    pub_key = UnicodeAttribute(null=True)
 
 
 @register_model
@@ -544,26 +512,57 @@ class ShowingStore:
             after=after,
         )
 
-    # -- unit moves ----------------------------------------------------------------------------------
-    def repath(self, old_root: str, old_path: str, new_root: str, new_path: str) -> int:
-        old, new = (old_root, old_path), (new_root, new_path)
-        count = repath_records(PlaqueModel, PlaqueSystemModel, old, new)
-        count += repath_records(StickerModel, StickerSystemModel, old, new)
-        for year in pledge_years():
-            prefix = f"{year}|{old_path}/"
-            for pledge in PledgeModel.by_unit.query(old_root, PledgeModel.pub_key.startswith(prefix)):
-                unit_path = new_path + pledge.unit_path[len(old_path) :]
-                PledgeSystemModel(pledge.member_id, pledge.year).update(
-                    actions=[
-                        PledgeSystemModel.unit_path.set(unit_path),
-                        PledgeSystemModel.root.set(new_root),
-                        PledgeSystemModel.pub_root.set(new_root),
-                        PledgeSystemModel.pub_key.set(f"{year}|{unit_path}/#{pledge.member_id}"),
-                    ],
-                    condition=PledgeSystemModel.unit_path == pledge.unit_path,
+
+def _pledge_prefixes() -> list[str]:
+    return [f"{year}|" for year in pledge_years()]
+
+
+def unpublished_pledges_follow(move: Move) -> int:
+    """Pledges not published (submitted, rejected) are in no path index: those of the members now below the
+    new path follow them (one query per member; the members were re-pathed first)."""
+    count, audit = 0, AuditStore()
+    members = MemberModel.by_path.query(move.new_root, MemberModel.path_key.startswith(move.new_path + "/"))
+    for member in members:
+        for pledge in PledgeModel.query(member.id):
+            if pledge.pub_key is not None or not move.within(pledge.unit_path):
+                continue
+            path = move.rebase(pledge.unit_path)
+            with transaction() as tx:
+                update_unversioned(
+                    tx,
+                    pledge,
+                    [PledgeModel.unit_path.set(path), PledgeModel.root.set(move.new_root)],
+                    (PledgeModel.unit_path == pledge.unit_path) & PledgeModel.pub_key.does_not_exist(),
                 )
-                count += 1
-        return count
+                audit.append(
+                    tx,
+                    move.actor,
+                    action="pledge.repath",
+                    entity_type="pledge",
+                    entity_id=f"{pledge.member_id}/{int(pledge.year)}",
+                    unit_path=path,
+                    before={"unit_path": pledge.unit_path},
+                    after={"unit_path": path},
+                )
+            count += 1
+    return count
+
+
+# a unit move re-paths the plaques, stickers and pledges below it (grid.repath)
+register_path_tables(
+    PathTable(PlaqueModel, "plaque"),
+    PathTable(StickerModel, "sticker"),
+    PathTable(
+        PledgeModel,
+        "pledge",
+        index="by_unit",
+        index_root="pub_root",
+        key="pub_key",
+        roots=("root", "pub_root"),
+        key_prefixes=_pledge_prefixes,
+    ),
+)
+register_move_hook("unpublished_pledges", unpublished_pledges_follow)
 
 
 def post_names() -> dict[str, tuple[str, str]]:
