@@ -8,3 +8,6 @@
 // `kit` is the app's toolbox (see `kit` in app.js): api, el, tr, L, page, card, table, linkButton,
 // loading, can, inScope, myUnit, unitCode, me(), route, toast, showError, errorText, opForm, renderValue.
 export const PAGES = [];
+import * as deliberation from "./deliberation.js"; PAGES.push(deliberation);
+import * as whistle from "./whistle.js"; PAGES.push(whistle);
+import * as dashboard from "./dashboard.js"; PAGES.push(dashboard);
