@@ -31,6 +31,13 @@ const T = {
   "dash.noHotline": ["API 尚无 12345 工单的统计或按单元列表接口（只有按工单号查询），无法画出趋势。", "The API has no figures or per-unit list of 12345 tickets yet (only one ticket by its number): no trend can be drawn."],
   "dash.none": ["无数据", "No data"],
   "dash.noAccess": ["无权查看", "Not visible to your role"],
+  "dash.l.group": ["组（屋场）", "Group"],
+  "dash.l.village": ["村（社区）", "Village"],
+  "dash.l.town": ["镇（街道）", "Town"],
+  "dash.l.city": ["市", "City"],
+  "dash.k.routine": ["日常哨", "Routine"],
+  "dash.k.tough": ["攻坚哨", "Tough"],
+  "dash.k.emergency": ["应急哨", "Emergency"],
 };
 
 export const strings = {
@@ -40,6 +47,7 @@ export const strings = {
 
 const PALETTE = ["#b71c1c", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#455a64"];
 const month = (offset = 0) => { const d = new Date(); d.setUTCDate(1); d.setUTCMonth(d.getUTCMonth() + offset); return d.toISOString().slice(0, 7); };
+const label = (kit, prefix, v) => (kit.tr(`${prefix}.${v}`) === `${prefix}.${v}` ? v : kit.tr(`${prefix}.${v}`));
 const pct = (x) => (x === null || x === undefined ? "—" : `${Math.round(x * 1000) / 10}%`);
 
 /** A chart box and its data table; `option` is an ECharts option. */
@@ -73,7 +81,7 @@ async function mediationCard(kit, code, from, to) {
     return kit.card(kit.tr("dash.mediation"), gauge,
       kit.el("dl", { class: "stats" }, ...[["dash.registered", s.registered], ["dash.closed", s.closed], ["dash.resolved", s.resolved], ["dash.rate", pct(rate)], ["dash.overdue", s.open_overdue]]
         .map(([k, v]) => kit.el("div", {}, kit.el("dt", { text: kit.tr(k) }), kit.el("dd", { text: String(v) })))),
-      levels.length ? kit.table([{ label: kit.tr("dash.level"), value: ([l]) => l }, { label: kit.tr("dash.count"), value: ([, n]) => String(n) }], levels) : null);
+      levels.length ? kit.table([{ label: kit.tr("dash.level"), value: ([l]) => label(kit, "dash.l", l) }, { label: kit.tr("dash.count"), value: ([, n]) => String(n) }], levels) : null);
   } catch (err) { return kit.card(kit.tr("dash.mediation"), kit.el("p", { class: "bad", text: kit.errorText(err) })); }
 }
 
@@ -98,7 +106,7 @@ async function whistleCard(kit, code, period, town) {
   if (town && kit.can("units:read")) {
     try {
       const r = await kit.api(`/v1/whistle/scorecards/towns/${code}?period=${period}`);
-      parts.push(kit.el("h4", { text: kit.tr("dash.townKinds") }), kit.table([{ label: kit.tr("dash.kind"), value: ([k]) => k }, { label: kit.tr("dash.count"), value: ([, n]) => String(n) }],
+      parts.push(kit.el("h4", { text: kit.tr("dash.townKinds") }), kit.table([{ label: kit.tr("dash.kind"), value: ([k]) => label(kit, "dash.k", k) }, { label: kit.tr("dash.count"), value: ([, n]) => String(n) }],
         Object.entries(r.by_kind)));
     } catch { /* not a town of the user's */ }
   }
@@ -114,7 +122,7 @@ async function concernsCard(kit, code) {
   return kit.card(kit.tr("dash.concerns"),
     rows.length ? await chart(kit, "dash-concerns", kit.tr("dash.concerns"), {
       tooltip: { trigger: "item" }, legend: { bottom: 0 },
-      series: [{ type: "pie", radius: ["35%", "65%"], center: ["50%", "45%"], label: { formatter: "{b}\n{c}" }, data: rows.map(([name, value]) => ({ name, value })) }],
+      series: [{ type: "pie", radius: ["35%", "65%"], center: ["50%", "45%"], label: { position: "inside", formatter: "{c}", color: "#fff", fontWeight: 700 }, data: rows.map(([name, value]) => ({ name, value })) }],
     }) : kit.el("p", { class: "note", text: kit.tr("dash.none") }),
     rows.length ? kit.table([{ label: kit.tr("dash.status"), value: ([s]) => s }, { label: kit.tr("dash.count"), value: ([, n]) => String(n) }], rows) : null,
     page1.next_cursor ? kit.el("p", { class: "note", text: kit.tr("dash.partial", { n: page1.items.length }) }) : null);

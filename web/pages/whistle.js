@@ -275,7 +275,7 @@ async function ticketPage(kit, id) {
   // the whistler's side
   if (kit.can("whistle:verify") && s === "resolved") {
     sections.push(actionForm(kit, { id: "wh-verify", title: kit.tr("wh.verify"), submit: kit.tr("wh.verify"), children: [
-      kit.el("p", { text: t.resolution?.note || "" }),
+      kit.el("p", { text: t.resolution?.report || "" }),
       kit.el("fieldset", {}, kit.el("legend", { text: kit.tr("wh.verify") }),
         kit.el("label", { class: "check" }, kit.el("input", { type: "radio", name: "ok", value: "yes", id: "wh-ok-yes", checked: true }), kit.el("span", { text: kit.tr("wh.solved") })),
         kit.el("label", { class: "check" }, kit.el("input", { type: "radio", name: "ok", value: "no", id: "wh-ok-no" }), kit.el("span", { text: kit.tr("wh.notSolved") }))),
