@@ -228,6 +228,37 @@ describe("deliberation, whistles and dashboards in Chromium", { skip: !BASE && "
     await page.waitForSelector("h2.page-title:has-text('吹哨报到')");
   });
 
+  test("sign-in through a hosted UI (Cognito's endpoints on the local issuer): code + PKCE, back to the page asked for, sign-out", async () => {
+    const hosted = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: "zh-CN" });
+    hosted.setDefaultTimeout(15000);
+    // what infra writes in AWS (a Cognito domain), pointed at the local issuer's /oauth2 endpoints
+    await hosted.route("**/config.json", (r) => r.fulfill({ json: { auth: { kind: "oauth", domain: `${BASE}/local-auth`, client_id: "ningxiang-web", scopes: ["openid"] } } }));
+    const p = await hosted.newPage();
+    const errors = [];
+    p.on("pageerror", (e) => errors.push(e.message));
+    try {
+      await p.goto(`${BASE}/#/whistle`);
+      await p.waitForSelector("#signin-idp");
+      assert.equal(await p.locator("#signin-form").isHidden(), true);
+      await p.click("#signin-idp");
+      await p.waitForURL(/\/local-auth\/oauth2\/authorize\?/);
+      const asked = new URL(p.url()).searchParams;
+      assert.equal(asked.get("code_challenge_method"), "S256");
+      assert.match(asked.get("code_challenge"), /^[A-Za-z0-9_-]{43}$/);
+      assert.equal(asked.get("redirect_uri"), `${BASE}/`);
+      await p.selectOption("#username", "qs-village");
+      await p.click("#authorize");
+      await p.waitForSelector("h2.page-title:has-text('吹哨报到')"); // the deep link survived the round trip
+      assert.equal(new URL(p.url()).search, ""); // the code is gone from the address bar
+      assert.equal(await p.evaluate(() => sessionStorage.getItem("nx.oauth")), null);
+      assert.match(await p.textContent("nav .who"), /鹊山村 村干部/);
+      await p.click("#signout");
+      await p.waitForSelector("#signin-idp"); // back from the hosted logout
+      assert.equal(await p.evaluate(() => sessionStorage.getItem("nx.token")), null);
+      assert.deepEqual(errors, []);
+    } finally { await hosted.close(); }
+  });
+
   test("no script errors on any page", () => {
     assert.deepEqual(problems, []);
   });
