@@ -291,9 +291,14 @@ def _make_handler(stack: LocalStack, gateway: Any) -> type[BaseHTTPRequestHandle
         def _static(self, path: str) -> None:
             rel = "index.html" if path in ("", "/") else path.lstrip("/")
             target = (stack.web_dir / rel).resolve()
-            if not target.is_relative_to(stack.web_dir.resolve()) or not target.is_file():
+            root, vendor = stack.web_dir.resolve(), (stack.web_dir / "node_modules").resolve()  # a symlink in worktrees
+            if not (target.is_relative_to(root) or target.is_relative_to(vendor)) or not target.is_file():
                 return self._json(404, _not_found())
-            inside = target.relative_to(stack.web_dir.resolve()).as_posix()
+            inside = (
+                target.relative_to(root).as_posix()
+                if target.is_relative_to(root)
+                else f"node_modules/{target.relative_to(vendor).as_posix()}"
+            )
             if inside.startswith(("node_modules/", "tests/", "package")) and not inside.startswith(WEB_VENDOR):
                 return self._json(404, _not_found())
             ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"

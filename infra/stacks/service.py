@@ -56,6 +56,8 @@ MFA_ROLES = ("town_cadre", "city_admin", "auditor")
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
+# aws partition: the pages exchange the hosted UI's code at Cognito's token endpoint (web/oidc.js)
+COGNITO_CONNECT_SRC = "connect-src 'self' https://*.amazoncognito.com"
 # API throttling: the stage default, and tighter limits for costly or sensitive methods.
 STAGE_THROTTLE = {"rate": 100.0, "burst": 200}
 METHOD_THROTTLE: dict[str, dict[str, float]] = {
@@ -507,7 +509,9 @@ class ServiceStack(Stack):
         server = pool.add_resource_server(
             "Api", identifier=f"{t.table_prefix}-api", scopes=[scope], user_pool_resource_server_name="API"
         )
-        pool.add_domain("Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=t.table_prefix))
+        self.cognito_domain = pool.add_domain(
+            "Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=t.table_prefix)
+        )
         web = pool.add_client(
             "WebClient",
             user_pool_client_name="web",
@@ -519,6 +523,7 @@ class ServiceStack(Stack):
             refresh_token_validity=Duration.days(7),
             enable_token_revocation=True,
         )
+        self.web_client = web  # its hosted-UI settings need the CloudFront address: set in _web
         clients = [web.user_pool_client_id]
         for agency in t.agencies:
             client = pool.add_client(
@@ -893,6 +898,32 @@ class ServiceStack(Stack):
             )
 
     # -- web ---------------------------------------------------------------------------------------------
+    def _hosted_sign_in(self, distribution: cloudfront.Distribution) -> list[s3deploy.ISource]:
+        """aws partition: the web client signs in through Cognito's hosted UI (authorization code + PKCE, no
+        secret), called back at the site's address; /config.json tells the pages where (web/oidc.js). China has
+        no Cognito: no config.json, and the pages name the county's identity provider instead."""
+        if self.target.china:
+            return []
+        site = f"https://{self.target.web_domain or distribution.distribution_domain_name}/"
+        client = self.web_client.node.default_child
+        for name, value in (
+            ("AllowedOAuthFlows", ["code"]),
+            ("AllowedOAuthFlowsUserPoolClient", True),
+            ("AllowedOAuthScopes", ["openid", "profile"]),
+            ("CallbackURLs", [site]),
+            ("LogoutURLs", [site]),
+            ("SupportedIdentityProviders", ["COGNITO"]),
+        ):
+            client.add_property_override(name, value)  # type: ignore[union-attr]
+        auth = {
+            "kind": "oauth",
+            "domain": self.cognito_domain.base_url(),
+            "client_id": self.web_client.user_pool_client_id,
+            "scopes": ["openid", "profile"],
+            "redirect_uri": site,
+        }
+        return [s3deploy.Source.json_data("config.json", {"auth": auth})]
+
     def _web(self) -> cloudfront.Distribution:
         t = self.target
         bucket = s3.Bucket(
@@ -913,7 +944,8 @@ class ServiceStack(Stack):
             response_headers_policy_name=t.name("security-headers"),
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=CONTENT_SECURITY_POLICY, override=True
+                    content_security_policy=CONTENT_SECURITY_POLICY + ("" if t.china else f"; {COGNITO_CONNECT_SRC}"),
+                    override=True,
                 ),
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
                     access_control_max_age=Duration.days(730), include_subdomains=True, preload=True, override=True
@@ -996,7 +1028,8 @@ class ServiceStack(Stack):
             sources=[
                 s3deploy.Source.asset(
                     str(_web_source(self.web_dir, staging, require_dependencies=t.require_web_dependencies))
-                )
+                ),
+                *self._hosted_sign_in(distribution),
             ],
             destination_bucket=bucket,
             distribution=distribution,

@@ -597,3 +597,27 @@ def test_the_mfa_gate_refuses_tokens_only_to_the_senior_roles_without_mfa() -> N
     roles = "town_cadre,city_admin,auditor"
     assert gate.needs_mfa(["city_admin"], roles) and gate.needs_mfa(["group_head", "auditor"], roles)
     assert not gate.needs_mfa(["neighbour_head"], roles) and not gate.needs_mfa([], roles)
+
+
+def test_the_web_client_signs_in_through_the_hosted_ui_and_the_pages_learn_it_from_config_json(synth: Synth) -> None:
+    """aws: authorization code (+ PKCE in the pages) called back at the CloudFront address; Cognito's token
+    endpoint allowed by the CSP; /config.json deployed next to the pages. China: none of it."""
+    (web,) = [
+        c["Properties"]
+        for c in synth.resources(GLOBAL, "AWS::Cognito::UserPoolClient").values()
+        if c["Properties"]["ClientName"] == "web"
+    ]
+    assert web["AllowedOAuthFlows"] == ["code"] and web["AllowedOAuthFlowsUserPoolClient"] is True
+    assert web["AllowedOAuthScopes"] == ["openid", "profile"] and not web.get("GenerateSecret")
+    (distribution_id,) = synth.resources(GLOBAL, "AWS::CloudFront::Distribution")
+    assert web["CallbackURLs"] == web["LogoutURLs"]
+    assert distribution_id in _ref_ids(web["CallbackURLs"])
+    for stack, sources in ((GLOBAL, 2), (CHINA, 1)):
+        (headers,) = synth.resources(stack, "AWS::CloudFront::ResponseHeadersPolicy").values()
+        csp = headers["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentSecurityPolicy"]
+        assert ("https://*.amazoncognito.com" in csp["ContentSecurityPolicy"]) is (stack == GLOBAL)
+        (deployment,) = synth.resources(stack, "Custom::CDKBucketDeployment").values()
+        assert len(deployment["Properties"]["SourceObjectKeys"]) == sources
+    (deployment,) = synth.resources(GLOBAL, "Custom::CDKBucketDeployment").values()
+    markers = _text(deployment["Properties"].get("SourceMarkers", []))
+    assert "WebClient" in markers or "UserPool" in markers  # config.json carries the client id and the domain
