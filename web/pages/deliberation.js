@@ -255,7 +255,7 @@ async function deliberationPage(kit, id) {
   }
   sections.push(kit.card(kit.tr("dlb.timeline"), kit.el("ol", { class: "timeline" }, ...timeline.items.map((e) =>
     kit.el("li", {}, kit.el("time", { datetime: e.at, text: e.at.replace("T", " ").slice(0, 16) }), " ", kit.el("span", { text: e.label }),
-      e.by_role ? kit.el("span", { class: "muted", text: ` · ${e.by_role}` }) : null)))));
+      e.by_role ? kit.el("span", { class: "muted", text: ` · ${kit.tr(`role.${e.by_role}`) === `role.${e.by_role}` ? e.by_role : kit.tr(`role.${e.by_role}`)}` }) : null)))));
   kit.page(`${kit.tr("dlb.heading")} · ${d.title}`, ...sections);
 }
 

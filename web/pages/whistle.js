@@ -17,6 +17,7 @@ const T = {
   "wh.address": ["地址", "Address"],
   "wh.lead": ["牵头部门", "Lead department"],
   "wh.co": ["配合部门", "Co-departments"],
+  "wh.dept": ["部门", "Department"],
   "wh.blowButton": ["吹哨", "Blow the whistle"],
   "wh.reportInDue": ["报到时限", "Report in by"],
   "wh.resolveDue": ["办结时限", "Resolve by"],
@@ -90,6 +91,7 @@ const post = (kit, url, body, version) => kit.api(url, { method: "POST", body,
 const field = (kit, id, label, control) => kit.el("div", { class: "field" }, kit.el("label", { for: id, text: label }), control);
 const myDept = (kit) => (kit.me()?.scope?.kind === "department" ? kit.me().scope.path : null);
 const name = (kit, x) => (x ? (kit.lang() === "en" ? x.name_en || x.name_zh : x.name_zh) : "");
+const roleName = (kit, r) => (kit.tr(`role.${r}`) === `role.${r}` ? r : kit.tr(`role.${r}`));
 const caches = {};
 async function catalogue(kit, what) {
   caches[what] ??= kit.api(`/v1/whistle/${what}`).then((r) => Object.fromEntries(r.items.map((i) => [i.code || i.kind, i]))).catch((e) => { delete caches[what]; throw e; });
@@ -226,7 +228,7 @@ async function ticketPage(kit, id) {
       [kit.tr("wh.phaseDue"), countdown(kit, t.phase_due, done)]]))];
   if (t.departments.length) {
     sections.push(kit.card(kit.tr("wh.departments"), kit.table([
-      { label: kit.tr("wh.lead"), value: (a) => `${name(kit, depts[a.department]) || a.department}（${a.role}）` },
+      { label: kit.tr("wh.dept"), value: (a) => `${name(kit, depts[a.department]) || a.department}（${kit.tr(a.role === "lead" ? "wh.lead" : "wh.co")}）` },
       { label: kit.tr("wh.status"), value: (a) => kit.el("span", { class: `pill ${a.reported_in_at ? "good" : "warn"}`, text: a.reported_in_at ? `${kit.tr("wh.reported")} · ${kit.tr(a.on_time ? "wh.onTime" : "wh.lateShort")}` : kit.tr("wh.notReported") }) },
       { label: kit.tr("wh.reportInDue"), value: (a) => countdown(kit, a.report_in_due, !!a.reported_in_at) },
     ], t.departments)));
@@ -297,7 +299,7 @@ async function ticketPage(kit, id) {
   if (t.history?.length) {
     sections.push(kit.card(kit.tr("wh.history"), kit.el("ol", { class: "timeline" }, ...t.history.map((h) => kit.el("li", {},
       kit.el("time", { datetime: h.at || "", text: (h.at || "").replace("T", " ").slice(0, 16) }), " ",
-      kit.el("span", { text: [h.label || h.action, h.by_role, h.note].filter(Boolean).join(" · ") }))))));
+      kit.el("span", { text: [h.label || h.action, h.by_role ? roleName(kit, h.by_role) : null, h.note].filter(Boolean).join(" · ") }))))));
   }
   kit.page(`${kit.tr("wh.heading")} · ${t.kind_label}`, ...sections);
 }
