@@ -93,6 +93,7 @@ const T = {
   "dlb.notAdopted": ["不通过", "not adopted"],
   "dlb.unknown": ["待填", "to fill"],
   "dlb.nextStep": ["下一步", "Next step"],
+  "dlb.consultation": ["村两委商议", "Consultation"],
   "dlb.objection": ["登记异议", "Record an objection"],
   "dlb.saved": ["已保存", "Saved"],
   "dlb.none": ["无", "None"],
@@ -390,7 +391,7 @@ async function decisionPage(kit, id) {
   const v = await kit.api(`/v1/village-decisions/${id}`);
   const sections = [kit.card(null, kit.el("p", {}, pill(kit, v.stage_label, v.stage === "done" ? "good" : v.stage === "rejected" ? "bad" : "warn")),
     kit.el("p", { text: v.proposal }), kit.el("p", { class: "muted", text: `${v.branch} · ${v.village}` }),
-    v.consultation ? kit.el("p", { text: `${kit.tr("dlb.nextStep")}: ${v.consultation}` }) : null)];
+    v.consultation ? kit.el("p", { text: `${kit.tr("dlb.consultation")}：${v.consultation}` }) : null)];
   if (v.votes.length) {
     sections.push(kit.card(kit.tr("dlb.votes"), kit.table([
       { label: kit.tr("dlb.meetingKind"), value: (x) => (x.meeting === "party_meeting" ? kit.tr("dlb.party") : kit.tr("dlb.villagers")) },
