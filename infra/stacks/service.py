@@ -522,8 +522,17 @@ class ServiceStack(Stack):
             id_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.days(7),
             enable_token_revocation=True,
+            # the hosted UI (web/oidc.js): authorization code + PKCE, called back at the site's address
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.PROFILE],
+                callback_urls=[site],
+                logout_urls=[site],
+            )
+            if (site := self._site_url())
+            else None,
         )
-        self.web_client = web  # its hosted-UI settings need the CloudFront address: set in _web
+        self.web_client = web
         clients = [web.user_pool_client_id]
         for agency in t.agencies:
             client = pool.add_client(
@@ -898,23 +907,18 @@ class ServiceStack(Stack):
             )
 
     # -- web ---------------------------------------------------------------------------------------------
-    def _hosted_sign_in(self, distribution: cloudfront.Distribution) -> list[s3deploy.ISource]:
-        """aws partition: the web client signs in through Cognito's hosted UI (authorization code + PKCE, no
-        secret), called back at the site's address; /config.json tells the pages where (web/oidc.js). China has
-        no Cognito: no config.json, and the pages name the county's identity provider instead."""
-        if self.target.china:
+    def _site_url(self) -> str | None:
+        """The address users open (the hosted UI's callback and logout URL): -c web_url, else web_domain. The
+        CloudFront name cannot be used: the API (audiences) -> web client -> distribution -> API is a cycle."""
+        t = self.target
+        return t.web_url or (f"https://{t.web_domain}/" if t.web_domain else None)
+
+    def _hosted_sign_in(self) -> list[s3deploy.ISource]:
+        """/config.json for the pages (web/oidc.js): Cognito's domain and the web client, when the hosted UI is
+        set up (aws partition with a site address). Otherwise none, and the pages show the identity note."""
+        site = self._site_url()
+        if self.target.china or not site:
             return []
-        site = f"https://{self.target.web_domain or distribution.distribution_domain_name}/"
-        client = self.web_client.node.default_child
-        for name, value in (
-            ("AllowedOAuthFlows", ["code"]),
-            ("AllowedOAuthFlowsUserPoolClient", True),
-            ("AllowedOAuthScopes", ["openid", "profile"]),
-            ("CallbackURLs", [site]),
-            ("LogoutURLs", [site]),
-            ("SupportedIdentityProviders", ["COGNITO"]),
-        ):
-            client.add_property_override(name, value)  # type: ignore[union-attr]
         auth = {
             "kind": "oauth",
             "domain": self.cognito_domain.base_url(),
@@ -1029,7 +1033,7 @@ class ServiceStack(Stack):
                 s3deploy.Source.asset(
                     str(_web_source(self.web_dir, staging, require_dependencies=t.require_web_dependencies))
                 ),
-                *self._hosted_sign_in(distribution),
+                *self._hosted_sign_in(),
             ],
             destination_bucket=bucket,
             distribution=distribution,
