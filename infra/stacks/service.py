@@ -524,7 +524,7 @@ class ServiceStack(Stack):
             enable_token_revocation=True,
             # the hosted UI (web/oidc.js): authorization code + PKCE, called back at the site's address
             o_auth=cognito.OAuthSettings(
-                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                flows=cognito.OAuthFlows(authorization_code_grant=True, implicit_code_grant=False),
                 scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.PROFILE],
                 callback_urls=[site],
                 logout_urls=[site],
