@@ -41,6 +41,7 @@ CONTEXT_KEYS = (
     "alarm_email",
     "web_domain",
     "web_certificate",
+    "web_url",
     "jwks_url",
     "jwt_issuer",
     "jwt_audience",

@@ -6,6 +6,7 @@ import { STRINGS, has, t } from "./i18n.js";
 import { Outbox } from "./outbox.js";
 import { allowed, fillPath, operations, pickLang } from "./schema.js";
 import { PAGES } from "./pages/index.js";
+import { finishSignIn, loadAuthConfig, signOutUrl, startSignIn } from "./oidc.js";
 
 // the slices' page modules bring their own strings (web/pages/index.js)
 for (const mod of PAGES) for (const [lang, strings] of Object.entries(mod.strings || {})) Object.assign(STRINGS[lang], strings);
@@ -19,6 +20,7 @@ const state = {
   doc: null,
   ops: new Map(),
   tags: null, // household_tag catalogue: code -> {name_zh, name_en}
+  auth: null, // the hosted sign-in (Cognito) from /config.json; null: the local issuer (web/oidc.js)
 };
 const tr = (key, vars) => t(state.lang, key, vars);
 const ctx = () => ({ lang: state.lang, tr, has, choices: {}, owner: state.me?.sub });
@@ -183,7 +185,11 @@ async function signInPage() {
       button.textContent = tr("signin.button");
     }
   });
-  api("/local-auth/accounts", { auth: false }).then((a) => {
+  if (state.auth) { // AWS: Cognito's hosted UI, authorization code + PKCE
+    form.hidden = true;
+    idp.hidden = false;
+    idp.after(el("button", { id: "signin-idp", type: "button", class: "primary", text: tr("signin.idpButton"), onclick: () => startSignIn(state.auth) }));
+  } else api("/local-auth/accounts", { auth: false }).then((a) => {
     select.replaceChildren(...a.accounts.map((acc) => el("option", { value: acc.username, text: `${acc.display_name} · ${roleName(acc.role)}` })));
     select.disabled = button.disabled = false;
   }).catch((err) => {
@@ -810,6 +816,7 @@ function renderChrome() {
 
 function signOut() {
   sessionStorage.removeItem(TOKEN_KEY);
+  if (state.auth) { location.assign(signOutUrl(state.auth)); return; } // ends the hosted UI's session too
   state.me = null;
   state.tags = null;
   showError(null);
@@ -888,6 +895,13 @@ outbox.onChange(renderNetbar);
 setInterval(() => { if (outbox.pending().length) flushOutbox(); }, 20000);
 
 (async () => {
+  state.auth = await loadAuthConfig();
+  if (state.auth) {
+    try {
+      const tok = await finishSignIn(state.auth); // back from the hosted UI with ?code=
+      if (tok) sessionStorage.setItem(TOKEN_KEY, tok);
+    } catch (err) { toast(tr("signin.idpFailed", { reason: err.message })); }
+  }
   await loadMe();
   await route();
   flushOutbox();

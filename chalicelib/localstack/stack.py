@@ -14,7 +14,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from moto.server import ThreadedMotoServer
@@ -28,11 +28,13 @@ from chalicelib.core.settings import reset_settings
 from chalicelib.localstack import moto_tx
 from chalicelib.localstack.gateway import call, local_gateway
 from chalicelib.localstack.issuer import AGENCY_AUDIENCE, WEB_AUDIENCE, LocalIssuer
+from chalicelib.localstack.oauth import LocalOAuth, OAuthError
 from chalicelib.localstack.seed import AGENCY_CLIENT, DEMO_ACCOUNTS, seed_demo, seed_demo_people
 from chalicelib.localstack.state import create_state_machines, load_tables, save_tables
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 API_PREFIXES = ("/v1/", "/health", "/openapi.json", "/open311/")
+OAUTH_PATHS = ("/local-auth/oauth2/authorize", "/local-auth/oauth2/token", "/local-auth/logout")  # localstack/oauth.py
 # web/node_modules holds the frontend's npm packages (`npm ci` in web/); only what pages load is served
 WEB_VENDOR = ("node_modules/echarts/dist/",)
 STATIC_HEADERS = {
@@ -59,6 +61,7 @@ class LocalStack:
         self.state_dir, self.web_dir = state_dir, web_dir
         self.save_interval, self.seed = save_interval, seed
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self.oauth = LocalOAuth(self.base_url, WEB_AUDIENCE)  # Cognito's hosted-UI endpoints (web/oidc.js)
         self._stop = threading.Event()
         self._lock = threading.Lock()  # one request in the app at a time, as in one Lambda container
         self._moto: ThreadedMotoServer | None = None
@@ -226,13 +229,37 @@ def _make_handler(stack: LocalStack, gateway: Any) -> type[BaseHTTPRequestHandle
                 return self._send(200, {"Content-Type": "application/json"}, stack.issuer.jwks_json())
             if path == "/local-auth/accounts" and self.command == "GET":
                 return self._json(200, stack.accounts())
-            if path == "/local-auth/token" and self.command == "POST":
-                return self._token()
+            if (path == "/local-auth/token" and self.command == "POST") or path in OAUTH_PATHS:
+                return self._token() if path == "/local-auth/token" else self._oauth(path)
             if path.startswith(API_PREFIXES):
                 return self._api()
             if self.command in ("GET", "HEAD"):
                 return self._static(path)
             return self._json(404, _not_found())
+
+        def _oauth(self, path: str) -> None:
+            """Cognito's authorize (GET page, POST pick), token and logout endpoints, on the local issuer."""
+            form = dict(parse_qsl(self._body().decode("utf-8", "replace"))) if self.command == "POST" else {}
+            params, call = dict(parse_qsl(urlsplit(self.path).query)) | form, (path, self.command)
+            html_type = {"Content-Type": "text/html; charset=utf-8", **STATIC_HEADERS}
+            try:
+                if call == ("/local-auth/oauth2/token", "POST"):
+                    token = stack.token_for(stack.oauth.exchange(params))
+                    if token is None:
+                        raise OAuthError("invalid_grant", "the account is gone")
+                    self._json(200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600})
+                elif call == ("/local-auth/oauth2/authorize", "GET"):
+                    page = stack.oauth.authorize_page(params, stack.accounts()["accounts"])
+                    self._send(200, html_type, page.encode())
+                elif call == ("/local-auth/oauth2/authorize", "POST"):
+                    user = params.get("username", "")
+                    self._send(302, {"Location": stack.oauth.grant(params, stack.token_for(user) is not None)}, b"")
+                elif call == ("/local-auth/logout", "GET"):
+                    self._send(302, {"Location": stack.oauth.logout_target(params)}, b"")
+                else:
+                    self._json(405, {"error": "invalid_request", "error_description": "method not allowed"})
+            except OAuthError as e:
+                self._json(400, e.body())
 
         def _token(self) -> None:
             try:
@@ -264,9 +291,14 @@ def _make_handler(stack: LocalStack, gateway: Any) -> type[BaseHTTPRequestHandle
         def _static(self, path: str) -> None:
             rel = "index.html" if path in ("", "/") else path.lstrip("/")
             target = (stack.web_dir / rel).resolve()
-            if not target.is_relative_to(stack.web_dir.resolve()) or not target.is_file():
+            root, vendor = stack.web_dir.resolve(), (stack.web_dir / "node_modules").resolve()  # a symlink in worktrees
+            if not (target.is_relative_to(root) or target.is_relative_to(vendor)) or not target.is_file():
                 return self._json(404, _not_found())
-            inside = target.relative_to(stack.web_dir.resolve()).as_posix()
+            inside = (
+                target.relative_to(root).as_posix()
+                if target.is_relative_to(root)
+                else f"node_modules/{target.relative_to(vendor).as_posix()}"
+            )
             if inside.startswith(("node_modules/", "tests/", "package")) and not inside.startswith(WEB_VENDOR):
                 return self._json(404, _not_found())
             ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"

@@ -56,6 +56,8 @@ MFA_ROLES = ("town_cadre", "city_admin", "auditor")
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
+# aws partition: the pages exchange the hosted UI's code at Cognito's token endpoint (web/oidc.js)
+COGNITO_CONNECT_SRC = "connect-src 'self' https://*.amazoncognito.com"
 # API throttling: the stage default, and tighter limits for costly or sensitive methods.
 STAGE_THROTTLE = {"rate": 100.0, "burst": 200}
 METHOD_THROTTLE: dict[str, dict[str, float]] = {
@@ -507,7 +509,9 @@ class ServiceStack(Stack):
         server = pool.add_resource_server(
             "Api", identifier=f"{t.table_prefix}-api", scopes=[scope], user_pool_resource_server_name="API"
         )
-        pool.add_domain("Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=t.table_prefix))
+        self.cognito_domain = pool.add_domain(
+            "Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=t.table_prefix)
+        )
         web = pool.add_client(
             "WebClient",
             user_pool_client_name="web",
@@ -518,7 +522,17 @@ class ServiceStack(Stack):
             id_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.days(7),
             enable_token_revocation=True,
+            # the hosted UI (web/oidc.js): authorization code + PKCE, called back at the site's address
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True, implicit_code_grant=False),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.PROFILE],
+                callback_urls=[site],
+                logout_urls=[site],
+            )
+            if (site := self._site_url())
+            else None,
         )
+        self.web_client = web
         clients = [web.user_pool_client_id]
         for agency in t.agencies:
             client = pool.add_client(
@@ -893,6 +907,27 @@ class ServiceStack(Stack):
             )
 
     # -- web ---------------------------------------------------------------------------------------------
+    def _site_url(self) -> str | None:
+        """The address users open (the hosted UI's callback and logout URL): -c web_url, else web_domain. The
+        CloudFront name cannot be used: the API (audiences) -> web client -> distribution -> API is a cycle."""
+        t = self.target
+        return t.web_url or (f"https://{t.web_domain}/" if t.web_domain else None)
+
+    def _hosted_sign_in(self) -> list[s3deploy.ISource]:
+        """/config.json for the pages (web/oidc.js): Cognito's domain and the web client, when the hosted UI is
+        set up (aws partition with a site address). Otherwise none, and the pages show the identity note."""
+        site = self._site_url()
+        if self.target.china or not site:
+            return []
+        auth = {
+            "kind": "oauth",
+            "domain": self.cognito_domain.base_url(),
+            "client_id": self.web_client.user_pool_client_id,
+            "scopes": ["openid", "profile"],
+            "redirect_uri": site,
+        }
+        return [s3deploy.Source.json_data("config.json", {"auth": auth})]
+
     def _web(self) -> cloudfront.Distribution:
         t = self.target
         bucket = s3.Bucket(
@@ -913,7 +948,8 @@ class ServiceStack(Stack):
             response_headers_policy_name=t.name("security-headers"),
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=CONTENT_SECURITY_POLICY, override=True
+                    content_security_policy=CONTENT_SECURITY_POLICY + ("" if t.china else f"; {COGNITO_CONNECT_SRC}"),
+                    override=True,
                 ),
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
                     access_control_max_age=Duration.days(730), include_subdomains=True, preload=True, override=True
@@ -996,7 +1032,8 @@ class ServiceStack(Stack):
             sources=[
                 s3deploy.Source.asset(
                     str(_web_source(self.web_dir, staging, require_dependencies=t.require_web_dependencies))
-                )
+                ),
+                *self._hosted_sign_in(),
             ],
             destination_bucket=bucket,
             distribution=distribution,

@@ -35,6 +35,7 @@ class Target:
     alarm_email: str | None = None
     web_domain: str | None = None  # China: CloudFront needs an ICP-registered custom domain
     web_certificate: str | None = None  # ACM certificate ARN (us-east-1); China: IAM server certificate id
+    web_url: str | None = None  # the site's address (https://…/), for the hosted UI's callback when no web_domain
     require_web_dependencies: bool = True  # -c web_dependencies=optional: a check without web/node_modules
     threat_protection: bool = False  # Cognito Plus plan (adaptive authentication)
     log_retention_days: int = 365
@@ -87,6 +88,7 @@ class Target:
             alarm_email=ctx("alarm_email"),
             web_domain=ctx("web_domain"),
             web_certificate=ctx("web_certificate"),
+            web_url=ctx("web_url"),
             require_web_dependencies=str(ctx("web_dependencies", "required")) != "optional",
             threat_protection=str(ctx("threat_protection", "false")).lower() in ("true", "1", "yes"),
             log_retention_days=int(ctx("log_retention_days", 365)),

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
 INFRA_PY = INFRA / ".venv" / "bin" / "python"
 GLOBAL, CHINA = "ningxiang-prod", "ningxiang-cn-dev"
+WEB_URL = "https://d111111abcdef8.cloudfront.net/"
 PREFIX = {GLOBAL: "ningxiang-prod", CHINA: "ningxiang-dev"}
 CHINA_IDENTITY = {
     "cn.jwks_url": "https://id.example.cn/.well-known/jwks.json",
@@ -131,6 +132,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         "stacks": f"{GLOBAL},{CHINA}",
         "workflow_dir": str(workflow_dir),
         "web_dependencies": "optional",
+        "web_url": WEB_URL,  # the hosted UI's callback (aws); China has no Cognito
         **CHINA_IDENTITY,
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKFLOW_SECONDS_", "AWS_ENDPOINT_URL"))}
@@ -597,3 +599,27 @@ def test_the_mfa_gate_refuses_tokens_only_to_the_senior_roles_without_mfa() -> N
     roles = "town_cadre,city_admin,auditor"
     assert gate.needs_mfa(["city_admin"], roles) and gate.needs_mfa(["group_head", "auditor"], roles)
     assert not gate.needs_mfa(["neighbour_head"], roles) and not gate.needs_mfa([], roles)
+
+
+def test_the_web_client_signs_in_through_the_hosted_ui_and_the_pages_learn_it_from_config_json(synth: Synth) -> None:
+    """aws: authorization code (+ PKCE in the pages) called back at the site's address; Cognito's token
+    endpoint allowed by the CSP; /config.json deployed next to the pages. China: none of it."""
+    (web,) = [
+        c["Properties"]
+        for c in synth.resources(GLOBAL, "AWS::Cognito::UserPoolClient").values()
+        if c["Properties"]["ClientName"] == "web"
+    ]
+    assert web["AllowedOAuthFlows"] == ["code"] and web["AllowedOAuthFlowsUserPoolClient"] is True
+    assert web["AllowedOAuthScopes"] == ["openid", "profile"] and not web.get("GenerateSecret")
+    assert web["CallbackURLs"] == web["LogoutURLs"] == [WEB_URL]
+    for stack, sources in ((GLOBAL, 2), (CHINA, 1)):
+        (headers,) = synth.resources(stack, "AWS::CloudFront::ResponseHeadersPolicy").values()
+        csp = headers["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentSecurityPolicy"]
+        assert ("https://*.amazoncognito.com" in csp["ContentSecurityPolicy"]) is (stack == GLOBAL)
+        (deployment,) = synth.resources(stack, "Custom::CDKBucketDeployment").values()
+        assert len(deployment["Properties"]["SourceObjectKeys"]) == sources
+    # config.json carries the web client's id and the Cognito domain (resolved at deploy time)
+    (deployment,) = synth.resources(GLOBAL, "Custom::CDKBucketDeployment").values()
+    clients = synth.resources(GLOBAL, "AWS::Cognito::UserPoolClient").items()
+    (client_id,) = [k for k, c in clients if c["Properties"]["ClientName"] == "web"]
+    assert client_id in _ref_ids(deployment["Properties"]["SourceMarkers"])

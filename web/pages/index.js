@@ -7,7 +7,10 @@
 //   nav(kit)     — optional () => [[href, stringKey], ...] entries of the main navigation.
 // `kit` is the app's toolbox (see `kit` in app.js): api, el, tr, L, page, card, table, linkButton,
 // loading, can, inScope, myUnit, unitCode, me(), route, toast, showError, errorText, opForm, renderValue.
+import * as dashboard from "./dashboard.js";
+import * as deliberation from "./deliberation.js";
 import * as mediation from "./mediation.js";
 import * as scoring from "./scoring.js";
+import * as whistle from "./whistle.js";
 
-export const PAGES = [scoring, mediation];
+export const PAGES = [scoring, mediation, deliberation, whistle, dashboard];

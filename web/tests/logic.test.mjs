@@ -3,8 +3,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { fitWithin } from "../image.js";
+import { authorizeUrl, challengeOf, loadAuthConfig, logoutUrl, newVerifier, tokenRequest } from "../oidc.js";
 import { Outbox } from "../outbox.js";
 import { allowed, changed, fillPath, normalize, operations, pickLang, validate } from "../schema.js";
+import { tally } from "../pages/deliberation.js";
+import { remaining } from "../pages/whistle.js";
 
 const DOC = {
   paths: {
@@ -120,4 +123,47 @@ test("the outbox keeps items offline, sends them in order with their keys, and k
   assert.equal(failed.length, 1);
   assert.deepEqual(box.items().map((x) => [x.id, x.state]), [["k2", "failed"]]);
   assert.equal(box.items()[0].error.code, "validation_failed");
+});
+
+// -- sign-in with Cognito's hosted UI: PKCE (RFC 7636) ------------------------------------------------
+const COGNITO = { kind: "oauth", domain: "https://nx-prod.auth.ap-east-1.amazoncognito.com", client_id: "abc123", scopes: ["openid", "profile"] };
+
+test("PKCE S256: the RFC 7636 appendix B example, and fresh verifiers of the allowed alphabet and length", async () => {
+  assert.equal(await challengeOf("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+  const a = newVerifier();
+  assert.match(a, /^[A-Za-z0-9_-]{64}$/);
+  assert.notEqual(a, newVerifier());
+  assert.equal(newVerifier((n) => new Uint8Array(n)), "A".repeat(64));
+});
+
+test("the authorize, token and logout requests carry what Cognito asks", () => {
+  const url = new URL(authorizeUrl(COGNITO, { state: "s1", challenge: "c1", redirectUri: "https://nx.example.cn/" }));
+  assert.equal(`${url.origin}${url.pathname}`, "https://nx-prod.auth.ap-east-1.amazoncognito.com/oauth2/authorize");
+  assert.deepEqual(Object.fromEntries(url.searchParams), { response_type: "code", client_id: "abc123", redirect_uri: "https://nx.example.cn/",
+    scope: "openid profile", state: "s1", code_challenge: "c1", code_challenge_method: "S256" });
+  assert.equal(tokenRequest(COGNITO, { code: "k", verifier: "v", redirectUri: "https://nx.example.cn/" }).toString(),
+    "grant_type=authorization_code&client_id=abc123&code=k&redirect_uri=https%3A%2F%2Fnx.example.cn%2F&code_verifier=v");
+  assert.equal(logoutUrl(COGNITO, "https://nx.example.cn/"), "https://nx-prod.auth.ap-east-1.amazoncognito.com/logout?client_id=abc123&logout_uri=https%3A%2F%2Fnx.example.cn%2F");
+});
+
+test("/config.json decides: absent or incomplete means the local issuer", async () => {
+  const answer = (status, body) => async () => ({ ok: status === 200, status, json: async () => body });
+  assert.deepEqual(await loadAuthConfig(answer(200, { auth: COGNITO })), COGNITO);
+  assert.equal(await loadAuthConfig(answer(404, null)), null);
+  assert.equal(await loadAuthConfig(answer(200, { auth: { kind: "oauth", domain: "" } })), null);
+  assert.equal(await loadAuthConfig(async () => { throw new TypeError("offline"); }), null);
+});
+
+// -- deliberation and whistle helpers ------------------------------------------------------------------
+test("四议两公开 tally: two thirds present (exact), more than half of those present in favour", () => {
+  assert.deepEqual(tally(9, 6, 4), { quorum: true, adopted: true, need: 6, half: 3 });
+  assert.equal(tally(8, 5, 5).quorum, false); // 5 of 8 is less than 2/3
+  assert.equal(tally(9, 6, 3).adopted, false); // exactly half is not a majority
+  assert.equal(tally(0, 0, 0).quorum, false);
+});
+
+test("countdowns in days and hours, hours and minutes, or minutes", () => {
+  assert.deepEqual(remaining(2 * 86400 + 3 * 3600 + 59), ["wh.days", { d: 2, h: 3 }]);
+  assert.deepEqual(remaining(-(3 * 3600 + 5 * 60)), ["wh.hours", { h: 3, m: 5 }]);
+  assert.deepEqual(remaining(59 * 60), ["wh.minutes", { m: 59 }]);
 });
