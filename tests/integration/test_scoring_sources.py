@@ -92,7 +92,7 @@ def test_a_whistle_closed_late_credits_nobody(api: ApiClient) -> None:
     tan = _member(api, "谈美文")
     _appoint(api, P01, "谈美文", tan)
     # WHEN the department resolves it after its due time, and the whistle is closed
-    ticket = _whistle_to_close(api, "test_fix", wait=1.5)
+    ticket = _whistle_to_close(api, "test_fix", wait=2.5)  # over a second past due, whole seconds apart
     assert ticket["resolution"]["at"] > ticket["resolve_due"]
     events.publish(events.SCORING_CREDIT, f"whistle_closed:{ticket['id']}")  # even if the event came anyway
     jobs.drain()
