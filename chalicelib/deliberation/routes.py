@@ -27,6 +27,8 @@ from chalicelib.deliberation.schemas import (
     ItemProgressIn,
     ItemQuery,
     MinutesIn,
+    PhotoUploadIn,
+    PhotoUploadOut,
     StepNoteIn,
     SupervisionOut,
     TimelineOut,
@@ -83,6 +85,22 @@ def _decisions() -> DecisionService:
 )
 def create_concern(ctx: RequestContext) -> ConcernOut:
     return _svc().create_concern(ctx.user, ctx.actor, ctx.body)
+
+
+@api.route(
+    "/v1/concern-photos",
+    "POST",
+    permission="concerns:write",
+    body=PhotoUploadIn,
+    response=PhotoUploadOut,
+    status=201,
+    summary="诉求照片直传地址（限类型与大小）/ A presigned upload for a concern's photo (type and size bound)",
+)
+def concern_photo_upload(ctx: RequestContext) -> PhotoUploadOut:
+    from chalicelib.deliberation import photos  # noqa: PLC0415 - boto3's signer only for this route
+
+    data: PhotoUploadIn = ctx.body
+    return photos.presigned_upload(ctx.user, data.content_type, data.size)
 
 
 @api.route("/v1/concerns/{id}", "GET", permission="concerns:read", response=ConcernOut, summary="诉求 / A concern")

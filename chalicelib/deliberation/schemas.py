@@ -1,6 +1,7 @@
 """The deliberation slice's request and response models: concerns (诉求), the three meetings (民情三会), the
 responsibility list (责任清单) and 四议两公开 village decisions."""
 
+import re
 from datetime import date
 from typing import Any, Literal
 
@@ -15,6 +16,8 @@ ConcernStatus = Literal["open", "answered", "in_deliberation", "assigned", "deci
 Grade = Literal["urgent", "important", "routine"]
 WhistleKind = Literal["routine", "tough", "emergency"]
 AttendeeKind = Literal["household", "grid_head", "member", "cadre", "resident", "department"]
+PhotoType = Literal["image/jpeg", "image/png", "image/webp"]
+PHOTO_KEY = r"^concerns/[A-Za-z0-9/_.-]{1,200}$"
 
 CONCERN_STATUS_LABELS: dict[str, str] = {
     "open": "待处理",
@@ -44,9 +47,15 @@ class ConcernIn(Strict):
         "grid_head",
         description="来源：三长、群众工作日、会议、12345 / logged by a 三长, on a work day, at a meeting, hotline",
     )
+    photos: list[str] = Field(
+        default_factory=list, max_length=9, description="照片（先经 /v1/concerns/photos 上传）/ uploaded photo keys"
+    )
 
     @model_validator(mode="after")
     def _one_place(self) -> "ConcernIn":
+        for key in self.photos:
+            if not re.match(PHOTO_KEY, key):
+                raise ValueError("照片须为本系统上传的文件 / a photo must be an uploaded key")
         if (self.unit is None) == (self.household is None):
             raise ValueError("须指明网格单元或住户之一 / name either a unit or a household")
         return self
@@ -58,6 +67,12 @@ class ConcernAnswerIn(Strict):
 
 class ConcernQuery(PageQuery):
     status: ConcernStatus | None = None
+
+
+class ConcernPhotoOut(Out):
+    key: str
+    url: str = Field(description="限时查看地址 / a presigned GET URL")
+    expires_in: int
 
 
 class ConcernOut(Out):
@@ -77,8 +92,23 @@ class ConcernOut(Out):
     deliberation: str | None
     item: str | None
     decision: str | None
+    photos: list[ConcernPhotoOut] = Field(default_factory=list, description="照片（限时查看地址）/ photos")
+    hotline_ticket: str | None = Field(None, description="12345工单号 / the hotline ticket it came from")
     created_at: str
     version: int
+
+
+class PhotoUploadIn(Strict):
+    content_type: PhotoType
+    size: int = Field(ge=1, le=5_000_000, description="字节数（上限 5 MB）/ bytes (limit 5 MB)")
+
+
+class PhotoUploadOut(Out):
+    key: str
+    url: str
+    fields: dict[str, str]
+    max_bytes: int
+    expires_in: int
 
 
 class ConcernPage(Out):

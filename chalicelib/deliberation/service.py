@@ -22,7 +22,7 @@ from chalicelib.core.errors import Conflict, Forbidden, field_error, not_found
 from chalicelib.core.observability import logger
 from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.core.privacy import mask_name
-from chalicelib.deliberation import rules
+from chalicelib.deliberation import photos, rules
 from chalicelib.deliberation.orchestration import Orchestrator
 from chalicelib.deliberation.schemas import (
     CONCERN_STATUS_LABELS,
@@ -105,7 +105,12 @@ def whistle_id(deliberation_id: str, concern_id: str) -> str:
 # -- shaping ---------------------------------------------------------------------------------------------
 def concern_state(item: ConcernModel) -> dict[str, Any]:
     keys = ("id", "text", "category", "household_id", "unit_code", "raised_by", "level", "status", "answer", "grade")
-    return {k: getattr(item, k) for k in keys} | {"deliberation": item.deliberation_id, "item": item.item_id}
+    return {k: getattr(item, k) for k in keys} | {
+        "deliberation": item.deliberation_id,
+        "item": item.item_id,
+        "photos": list(item.photos or []),
+        "hotline_ticket": item.hotline_ticket,
+    }
 
 
 def concern_out(item: ConcernModel) -> ConcernOut:
@@ -126,6 +131,8 @@ def concern_out(item: ConcernModel) -> ConcernOut:
         deliberation=item.deliberation_id,
         item=item.item_id,
         decision=item.decision,
+        photos=photos.view(list(item.photos or [])),
+        hotline_ticket=item.hotline_ticket,
         created_at=item.created_at,
         version=int(item.version or 0),
     )
@@ -393,6 +400,7 @@ class DeliberationService:
         else:
             unit = self._unit_field(principal, data.unit or "", "body.unit")
             unit_code, unit_path, root = unit.code, unit.path, unit.root
+        keys = photos.check(data.photos, root) if data.photos else None
         item = ConcernModel(
             str(uuid.uuid4()),
             text=data.text,
@@ -407,6 +415,7 @@ class DeliberationService:
             status="open",
             created_at=now_iso(),
             logged_by_role=actor.role,
+            photos=keys,
         )
         item.path_key = f"{unit_path}/#{item.id}"
         self.store.write(

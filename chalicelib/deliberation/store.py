@@ -58,6 +58,8 @@ class ConcernModel(Model):
     decision = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     logged_by_role = UnicodeAttribute()
+    photos = ListAttribute[str](null=True)  # keys in the uploads bucket (concerns/<county>/...)
+    hotline_ticket = UnicodeAttribute(null=True)  # the 12345 ticket it came from (source hotline)
     version = VersionAttribute()
     by_path = ConcernPathIndex()
 

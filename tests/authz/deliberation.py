@@ -245,6 +245,9 @@ CASES: dict[str, Case] = {
             "POST", f"/v1/concerns/{_d(api, g, lambda: concern(api, leaf))}/answer", {"answer": "矩阵答复"}
         ),
     ),
+    "POST /v1/concern-photos": Case(
+        own=lambda api, a, n: Req("POST", "/v1/concern-photos", {"content_type": "image/jpeg", "size": 1000})
+    ),
     "GET /v1/units/{code}/concerns": Case(
         own=lambda api, a, n: Req("GET", f"/v1/units/{own_unit(a)}/concerns"),
         other=lambda api, a, n: Req("GET", f"/v1/units/{OTHER_UNIT}/concerns"),

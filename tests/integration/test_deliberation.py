@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.core import workflows
+from chalicelib.core import jobs, workflows
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.settings import get_settings
@@ -338,3 +338,66 @@ def test_a_meeting_concluded_while_its_execution_is_lost_restarts_the_workflow_a
     assert moved.stage == "analysis_meeting"
     resumed = waiting_at(api, delib, "analysis_meeting")["workflow"]
     assert resumed["execution"] == f"{delib}-analysis_meeting-r1"
+
+
+def _upload(api: ApiClient, user: str, content_type: str, body: bytes) -> str:
+    import requests  # noqa: PLC0415 - the presigned POST a phone would send (moto answers it)
+
+    answer = ok(api.post("/v1/concern-photos", user=user, body={"content_type": content_type, "size": 100_000}), 201)
+    sent = requests.post(answer["url"], data=answer["fields"], files={"file": ("p", body, content_type)}, timeout=10)
+    assert sent.status_code in (200, 204), sent.text
+    return str(answer["key"])
+
+
+def test_a_concern_carries_its_uploaded_photos_and_only_those_who_see_it_see_them(flows: ApiClient) -> None:
+    import base64  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    api = flows
+    # GIVEN the 组长 uploads two photos of the flooded road through presigned POSTs
+    upload = ok(api.post("/v1/concern-photos", user="qs-group", body={"content_type": "image/png", "size": 1000}), 201)
+    policy = json.loads(base64.b64decode(upload["fields"]["policy"]))
+    assert ["content-length-range", 1, 1000] in policy["conditions"] and upload["key"].startswith("concerns/430182/")
+    refused = api.post("/v1/concern-photos", user="qs-group", body={"content_type": "text/html", "size": 10})
+    assert refused.status == 422
+    too_big = api.post("/v1/concern-photos", user="qs-group", body={"content_type": "image/png", "size": 9**8})
+    assert too_big.status == 422
+    first = _upload(api, "qs-group", "image/jpeg", b"\xff\xd8jpeg-bytes")
+    second = _upload(api, "qs-group", "image/png", b"\x89PNG-bytes")
+    # WHEN the concern is logged with them
+    made = concern(api, "村道积水照片为证", "roads", photos=[first, second])
+    # THEN those who see the concern get its photos with short-lived GET URLs that fetch the bytes
+    got = ok(api.get(f"/v1/concerns/{made}", user="qs-village"))
+    assert [p["key"] for p in got["photos"]] == [first, second]
+    import requests  # noqa: PLC0415
+
+    assert requests.get(got["photos"][0]["url"], timeout=10).content == b"\xff\xd8jpeg-bytes"
+    listed = ok(api.get(f"/v1/units/{Z01}/concerns", user="qs-group"))["items"]
+    assert [p["key"] for p in next(c for c in listed if c["id"] == made)["photos"]] == [first, second]
+    # ...and those out of scope see nothing of it
+    assert api.get(f"/v1/concerns/{made}", user="zf-town").status == 404
+    assert first not in ok(api.get("/v1/units/430182-ZF/concerns", user="zf-town")).__repr__()
+    # a key never uploaded, or of another county, or not an image, is refused with its field
+    missing = api.post(
+        "/v1/concerns", user="qs-group",
+        body={"text": "x", "category": "roads", "unit": Z01, "photos": ["concerns/430182/202611/none.jpg"]},
+    )  # fmt: skip
+    assert missing.status == 422 and missing.json["error"]["fields"][0]["path"] == "body.photos.0"
+    foreign = api.post(
+        "/v1/concerns", user="qs-group",
+        body={"text": "x", "category": "roads", "unit": Z01, "photos": [first, "concerns/999999/x.jpg"]},
+    )  # fmt: skip
+    assert foreign.status == 422 and foreign.json["error"]["fields"][0]["path"] == "body.photos.1"
+    boto3.client("s3").put_object(
+        Bucket=jobs.bucket_name(), Key="concerns/430182/202611/x.jpg", Body=b"<html>",
+        ContentType="text/html",
+    )  # fmt: skip
+    html = api.post(
+        "/v1/concerns", user="qs-group",
+        body={"text": "x", "category": "roads", "unit": Z01, "photos": ["concerns/430182/202611/x.jpg"]},
+    )  # fmt: skip
+    assert html.status == 422
+    smuggled = api.post(
+        "/v1/concerns", user="qs-group", body={"text": "x", "category": "roads", "unit": Z01, "photos": ["../x"]}
+    )
+    assert smuggled.status == 422
