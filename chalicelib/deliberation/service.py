@@ -69,6 +69,7 @@ from chalicelib.grid.store import UnitModel
 CHINA = timezone(timedelta(hours=8))
 WORKFLOW = "deliberation"
 COURTYARD_LEVELS = ("area", "group", "neighbourhood")
+SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 
 
 def now_iso() -> str:
@@ -96,6 +97,42 @@ class WhistleRequest:
 
 # Called after a town review's decisions are stored, once per whistle requested (no import of the whistle slice).
 WHISTLE_HOOKS: list[Callable[[WhistleRequest], None]] = []
+
+
+@dataclass(frozen=True)
+class ConcernOutcome:
+    """A concern that came from a 12345 hotline ticket has an outcome (answered on the spot or at a courtyard
+    meeting, decided by the town, its responsibility item closed): the whistle slice reports it back."""
+
+    concern_id: str
+    hotline_ticket: str
+    kind: str  # answered, decided, item_closed, closed
+    text: str
+    unit_path: str
+
+
+# Called after the outcome is stored, once per hotline concern (no import of the whistle slice).
+CONCERN_OUTCOME_HOOKS: list[Callable[[ConcernOutcome], None]] = []
+
+
+def hotline_concern_id(ticket_id: str) -> str:
+    """One concern per hotline ticket: a repeated forward finds the concern it made."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"ningxiang:hotline:{ticket_id}"))
+
+
+def report_outcomes(outcomes: list[ConcernOutcome]) -> None:
+    for outcome in outcomes:
+        for hook in CONCERN_OUTCOME_HOOKS:
+            try:
+                hook(outcome)
+            except Exception:  # the concern's outcome is stored; the ticket's outcome can be posted by hand
+                logger().exception("concern outcome hook failed", extra={"concern": outcome.concern_id})
+
+
+def outcome_of(concern: ConcernModel, kind: str, text: str | None) -> list[ConcernOutcome]:
+    if not concern.hotline_ticket:
+        return []
+    return [ConcernOutcome(concern.id, concern.hotline_ticket, kind, text or kind, concern.unit_path)]
 
 
 def whistle_id(deliberation_id: str, concern_id: str) -> str:
@@ -445,7 +482,41 @@ class DeliberationService:
         self.store.write(
             actor, [Change(item, "concern.answer", "concern", item.unit_path, before, concern_state(item))]
         )
+        report_outcomes(outcome_of(item, "answered", data.answer))
         return concern_out(item)
+
+    def concern_from_hotline(
+        self, actor: Actor, *, ticket_id: str, text: str, category: str, unit: UnitModel
+    ) -> ConcernModel:
+        """A 12345 ticket the town forwards to a village becomes that village's concern (source hotline). The
+        caller stays with the hotline: neither name nor phone is copied. Forwarding twice finds the same one."""
+        concern_id = hotline_concern_id(ticket_id)
+        found = self.store.concern(concern_id)
+        if found is not None:
+            return found
+        if category not in self.catalogue.codes("concern_category"):
+            category = "other"
+        item = ConcernModel(
+            concern_id,
+            text=text,
+            category=category,
+            household_id=None,
+            unit_code=unit.code,
+            unit_path=unit.path,
+            root=unit.root,
+            path_key=f"{unit.path}/#{concern_id}",
+            raised_by=None,
+            level="village",
+            source="hotline",
+            status="open",
+            created_at=now_iso(),
+            logged_by_role=actor.role,
+            hotline_ticket=ticket_id,
+        )
+        self.store.write(
+            actor, [Change(item, "concern.create", "concern", unit.path, None, concern_state(item), new=True)]
+        )
+        return item
 
     def concerns_below(
         self, principal: Principal, code: str, *, status: str | None, limit: int, cursor: str | None
@@ -599,6 +670,9 @@ class DeliberationService:
             )
         item.transitions = [*item.transitions, _transition(actor, "outcomes", item.stage)]
         self._save(actor, item, before, "deliberation.answers", changes)
+        report_outcomes(
+            [o for c in concerns.values() if c.status == "answered" for o in outcome_of(c, "answered", c.answer)]
+        )
         return self._out(item)
 
     def grades(self, principal: Principal, actor: Actor, deliberation_id: str, data: GradesIn) -> DeliberationOut:
@@ -705,6 +779,9 @@ class DeliberationService:
             )
         item.transitions = [*item.transitions, _transition(actor, "outcomes", item.stage)]
         self._save(actor, item, before, "deliberation.decisions", changes)
+        report_outcomes(
+            [o for c in concerns.values() if c.status == "decided" for o in outcome_of(c, "decided", c.decision)]
+        )
         for request in whistles:
             for hook in WHISTLE_HOOKS:
                 try:
@@ -884,6 +961,16 @@ class DeliberationService:
             item, "responsibility.follow_up", "responsibility_item", item.lead_unit_path, before, item_state(item)
         )
         self.store.write(actor, [change, *changes])
+        report_outcomes(
+            [
+                o
+                for c in changes
+                if isinstance(c.item, ConcernModel)
+                for o in outcome_of(
+                    c.item, "item_closed", f"责任清单事项已销号：{item.task}（{SATISFACTION[data.satisfaction]}）"
+                )
+            ]
+        )
         return item_out(item)
 
     def items_below(
