@@ -8,6 +8,7 @@ from chalicelib.core import workflows
 from chalicelib.core.api import ApiBlueprint, RequestContext
 from chalicelib.deliberation.decisions import DecisionService, default_decisions
 from chalicelib.deliberation.schemas import (
+    AnalysisIn,
     AnswersIn,
     AttendanceIn,
     ConcernAnswerIn,
@@ -146,6 +147,20 @@ def unit_concerns(ctx: RequestContext) -> ConcernPage:
 )
 def start_deliberation(ctx: RequestContext) -> DeliberationOut:
     return _svc().start(ctx.user, ctx.actor, ctx.body)
+
+
+@api.route(
+    "/v1/analysis-meetings",
+    "POST",
+    permission="deliberations:analyse",
+    body=AnalysisIn,
+    response=DeliberationOut,
+    status=201,
+    idempotent=True,
+    summary="召开村月度民情分析会，汇入各屋场恳谈会提交的诉求 / Convene a village's monthly analysis meeting",
+)
+def start_analysis(ctx: RequestContext) -> DeliberationOut:
+    return _svc().start_analysis(ctx.user, ctx.actor, ctx.body)
 
 
 @api.route(

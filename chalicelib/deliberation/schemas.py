@@ -126,6 +126,15 @@ class DeliberationIn(Strict):
     place: str = Field(min_length=1, max_length=60, description="地点（屋场）/ place")
 
 
+class AnalysisIn(Strict):
+    village: str = Field(pattern=CODE, description="召开民情分析会的村（社区）/ the village")
+    month: str = Field(pattern=r"^20\d\d-(0[1-9]|1[0-2])$", description="月份，如 2026-11 / the month")
+    session: int = Field(1, ge=1, le=99, description="1 为月度例会，2 起为临时召开 / 1 monthly, 2+ called")
+    title: str = Field(min_length=1, max_length=60, description="议题 / title")
+    convened_on: date = Field(description="召开日期 / date of the analysis meeting")
+    place: str = Field(min_length=1, max_length=60, description="地点 / place")
+
+
 class AttendeeIn(Strict):
     kind: AttendeeKind = Field(description="住户、三长、党员、干部、群众、部门 / who signs in")
     ref: str | None = Field(None, max_length=64, description="住户或党员的编号 / household or member id")
@@ -274,6 +283,10 @@ class DeliberationOut(Out):
     place: str
     meetings: list[MeetingOut]
     workflow: WorkflowOut
+    kind: str = Field("courtyard", description="courtyard（屋场恳谈会起）或 analysis（村民情分析会）")
+    month: str | None = Field(None, description="民情分析会的月份 / the analysis meeting's month")
+    sources: list[str] = Field(default_factory=list, description="汇入本次分析会的屋场恳谈会 / courtyard meetings")
+    analysis: str | None = Field(None, description="本次恳谈会诉求汇入的民情分析会 / the analysis that took it up")
     created_at: str
     version: int
 
@@ -289,6 +302,7 @@ class TimelineEntry(Out):
     stage: str | None
     label: str
     by_role: str | None
+    deliberation: str | None = Field(None, description="所属议事记录 / the record the step belongs to")
 
 
 class TimelineOut(Out):

@@ -27,6 +27,7 @@ from chalicelib.deliberation.orchestration import Orchestrator
 from chalicelib.deliberation.schemas import (
     CONCERN_STATUS_LABELS,
     ITEM_STATUS_LABELS,
+    AnalysisIn,
     AnswersIn,
     AttendanceIn,
     AttendeeOut,
@@ -133,6 +134,11 @@ def outcome_of(concern: ConcernModel, kind: str, text: str | None) -> list[Conce
     if not concern.hotline_ticket:
         return []
     return [ConcernOutcome(concern.id, concern.hotline_ticket, kind, text or kind, concern.unit_path)]
+
+
+def analysis_id(village_code: str, month: str, session: int = 1) -> str:
+    """The village's analysis meeting of a month (session 1; a called one 2, 3...): one record, one execution."""
+    return f"analysis-{village_code}-{month}" + (f"-{session}" if session > 1 else "")
 
 
 def whistle_id(deliberation_id: str, concern_id: str) -> str:
@@ -254,6 +260,10 @@ def deliberation_out(item: DeliberationModel, run: WorkflowRunModel | None) -> D
         place=item.place,
         meetings=meetings,
         workflow=workflow_out(run, lambda stage: _escalated_to(stage, item)),
+        kind=item.kind or "courtyard",
+        month=item.month,
+        sources=list(item.sources or []),
+        analysis=item.analysis_id,
         created_at=item.created_at,
         version=int(item.version or 0),
     )
@@ -307,6 +317,8 @@ TIMELINE_LABELS: dict[str, str] = {
     "concluded": "纪要定稿，本环节结束",
     "entered": "进入环节",
     "lapsed": "超期未办，挂牌督办",
+    "forwarded": "诉求提交村民情分析会",
+    "collected": "诉求汇入本月民情分析会",
     "closed": "议事办结",
     # 四议两公开
     "proposed": "村党组织提议",
@@ -383,7 +395,11 @@ class DeliberationService:
     @staticmethod
     def _conduct(principal: Principal, item: DeliberationModel, stage: str) -> None:
         """Only someone whose scope holds the meeting's unit runs it (a 组长 cannot grade at the village)."""
-        if not principal.sees_unit(_meeting_unit(item, stage)[1]):
+        DeliberationService._conduct_at(principal, _meeting_unit(item, stage)[1], stage)
+
+    @staticmethod
+    def _conduct_at(principal: Principal, path: str, stage: str) -> None:
+        if not principal.sees_unit(path):
             raise Forbidden(
                 f"「{rules.STAGE_LABELS[stage]}」须由{rules.STAGE_LEVEL[stage]}级及以上的干部主持",
                 f"The {stage} is run from its {rules.STAGE_LEVEL[stage]} or above",
@@ -398,6 +414,8 @@ class DeliberationService:
     def _open_meeting(item: DeliberationModel) -> dict[str, Any]:
         if item.stage == "closed":
             raise Conflict("议事已办结", "The deliberation is closed")
+        if item.stage not in item.meetings:
+            raise out_of_turn(item.stage, "courtyard_meeting", rules.STAGE_LABELS)
         meeting: dict[str, Any] = item.meetings[item.stage]
         if meeting["minutes"].get("frozen"):
             raise Conflict("本次会议纪要已定稿，不能再修改", "This meeting's minutes are frozen")
@@ -591,13 +609,115 @@ class DeliberationService:
         self.orchestrator.start(item_id, "courtyard_meeting")
         return self._out(item)
 
+    def start_analysis(self, principal: Principal, actor: Actor, data: AnalysisIn) -> DeliberationOut:
+        """民情分析会 of a village for a month: it takes the forwarded concerns of every courtyard meeting of the
+        village not yet taken up, and the open concerns logged at the village itself (12345 tickets forwarded by
+        the town). Its own record and execution, named after the village and month: a second start is a 409."""
+        village = self._unit_field(principal, data.village, "body.village")
+        if village.level != "village":
+            raise field_error("body.village", "民情分析会由村（社区）召开", "An analysis meeting is held by a village")
+        self._conduct_at(principal, village.path, "analysis_meeting")
+        town = next((u for u in self.grid.store.units(village.ancestors).values() if u.level == "town"), None)
+        if town is None:
+            raise field_error("body.village", "该村不在某镇之下", "The village is not under a town")
+        item_id = analysis_id(village.code, data.month, data.session)
+        courtyards, _ = self.store.below(
+            DeliberationModel,
+            village.root,
+            village.path,
+            condition=DeliberationModel.stage == rules.WAITING_FOR_ANALYSIS,
+            limit=None,
+            after=None,
+        )
+        village_concerns = self.store.at_unit(
+            ConcernModel,
+            village.root,
+            village.path,
+            condition=(ConcernModel.status == "open") & (ConcernModel.level == "village"),
+        )
+        concern_ids: list[str] = []
+        changes: list[Change] = []
+        transition = _transition(actor, "collected", "analysis_meeting", item_id)
+        for courtyard in sorted(courtyards, key=lambda c: c.created_at):
+            before = deliberation_state(courtyard)
+            outcomes = courtyard.meetings["courtyard_meeting"]["outcomes"]
+            concern_ids += [c for c, o in outcomes.items() if o.get("outcome") == "forwarded"]
+            courtyard.stage, courtyard.analysis_id = "analysed", item_id
+            courtyard.transitions = [*courtyard.transitions, transition]
+            changes.append(
+                Change(courtyard, "deliberation.collected", "deliberation", courtyard.unit_path, before,
+                       deliberation_state(courtyard))
+            )  # fmt: skip
+        for concern in village_concerns:
+            before = concern_state(concern)
+            concern.status, concern.deliberation_id = "in_deliberation", item_id
+            concern_ids.append(concern.id)
+            changes.append(
+                Change(concern, "concern.deliberate", "concern", concern.unit_path, before, concern_state(concern))
+            )
+        if not concern_ids:
+            raise Conflict("本村没有待民情分析会研究的诉求", "The village has no concerns waiting for an analysis")
+        if len(changes) > 45:
+            raise Conflict(
+                "待研究的诉求过多，请分次召开（每次至多 45 个屋场恳谈会或村级诉求）",
+                "Too many records for one meeting (at most 45 courtyard meetings or village concerns)",
+            )
+        item = DeliberationModel(
+            item_id,
+            title=data.title,
+            unit_code=village.code,
+            unit_path=village.path,
+            village_code=village.code,
+            village_path=village.path,
+            town_code=town.code,
+            town_path=town.path,
+            root=village.root,
+            path_key=f"{village.path}/#{item_id}",
+            stage="analysis_meeting",
+            concern_ids=list(dict.fromkeys(concern_ids)),
+            convened_on=data.convened_on.isoformat(),
+            place=data.place,
+            meetings={"analysis_meeting": _new_meeting()},
+            transitions=[_transition(actor, "started", "analysis_meeting")],
+            kind="analysis",
+            month=data.month,
+            sources=[c.id for c in sorted(courtyards, key=lambda c: c.created_at)],
+            created_at=now_iso(),
+        )
+        if self.store.deliberation(item_id) is not None:
+            raise Conflict(
+                f"{data.month} 第 {data.session} 次民情分析会已召开", f"That analysis meeting of {data.month} exists"
+            )
+        run = WorkflowRunModel(
+            item_id, kind=WORKFLOW, root=item.root, path_key=item.path_key, open_kind=WORKFLOW, restarts=0
+        )
+        change = Change(
+            item, "deliberation.start", "deliberation", item.unit_path, None, deliberation_state(item), new=True
+        )
+        self.store.write(actor, [change, *changes], runs=[run])
+        self.orchestrator.start(item_id, "analysis_meeting")
+        return self._out(item)
+
     def get(self, principal: Principal, deliberation_id: str) -> DeliberationOut:
         return self._out(self._visible(principal, deliberation_id))
 
     def timeline(self, principal: Principal, deliberation_id: str) -> TimelineOut:
+        """The record's steps and lapses; a courtyard record taken up by an analysis meeting shows the analysis
+        (and the town review after it), and an analysis shows the courtyard meetings that fed it: one story."""
         item = self._visible(principal, deliberation_id)
-        run = self.store.run(item.id)
-        return TimelineOut(id=item.id, items=timeline(item.transitions, run, rules.STAGE_LABELS))
+        related = [*(item.sources or []), item.id, *([item.analysis_id] if item.analysis_id else [])]
+        records = {r.id: r for r in DeliberationModel.batch_get(list(dict.fromkeys(related)))}
+        runs = self.store.runs(list(records))
+        entries: list[TimelineEntry] = []
+        for record_id in dict.fromkeys(related):
+            record = records.get(record_id)
+            if record is None:
+                continue
+            for entry in timeline(record.transitions, runs.get(record_id), rules.STAGE_LABELS):
+                entry.deliberation = record_id
+                entries.append(entry)
+        entries.sort(key=lambda e: e.at)
+        return TimelineOut(id=item.id, items=entries)
 
     def below(self, principal: Principal, code: str, *, limit: int, cursor: str | None) -> DeliberationPage:
         unit = self.grid.visible_unit(principal, code)
@@ -613,7 +733,7 @@ class DeliberationService:
         def once() -> DeliberationModel:
             item = self._visible(principal, deliberation_id)
             before = deliberation_state(item)
-            self._conduct(principal, item, item.stage if item.stage != "closed" else "courtyard_meeting")
+            self._conduct(principal, item, item.stage if item.stage in rules.STAGES else "courtyard_meeting")
             meeting = self._open_meeting(item)
             seen = {(a["kind"], a.get("ref") or a.get("name")) for a in meeting["attendees"]}
             for n, attendee in enumerate(data.attendees):
@@ -682,12 +802,12 @@ class DeliberationService:
         self._conduct(principal, item, "analysis_meeting")
         before = deliberation_state(item)
         meeting = self._open_meeting(item)
-        forwarded = item.meetings["courtyard_meeting"]["outcomes"]
+        forwarded = self._for_analysis(item)
         concerns = self.store.concerns([g.concern for g in data.items])
         changes: list[Change] = []
         for n, grade in enumerate(data.items):
             concern = concerns.get(grade.concern)
-            if concern is None or forwarded.get(grade.concern, {}).get("outcome") != "forwarded":
+            if concern is None or grade.concern not in forwarded:
                 raise field_error(f"body.items.{n}.concern", "该诉求未提交民情分析会", "The concern was not forwarded")
             if grade.concern in meeting["outcomes"]:
                 raise Conflict("该诉求已研究分级，不能重复", "The concern is already graded")
@@ -831,6 +951,15 @@ class DeliberationService:
         return self._out(self.store.retrying(5, once))
 
     @staticmethod
+    def _for_analysis(item: DeliberationModel) -> list[str]:
+        """The concerns an analysis meeting grades: all of an analysis record's (forwarded by its courtyard
+        meetings, or logged at the village); of an older record, those its own courtyard meeting forwarded."""
+        if "courtyard_meeting" not in item.meetings:
+            return list(item.concern_ids)
+        courtyard = item.meetings["courtyard_meeting"]["outcomes"]
+        return [c for c, o in courtyard.items() if o.get("outcome") == "forwarded"]
+
+    @staticmethod
     def _unfinished(item: DeliberationModel) -> list[str]:
         """Concerns the current meeting still owes an outcome."""
         stage = item.stage
@@ -838,8 +967,7 @@ class DeliberationService:
         if stage == "courtyard_meeting":
             due = list(item.concern_ids)
         elif stage == "analysis_meeting":
-            courtyard = item.meetings["courtyard_meeting"]["outcomes"]
-            due = [c for c, o in courtyard.items() if o.get("outcome") == "forwarded"]
+            due = DeliberationService._for_analysis(item)
         else:
             analysis = item.meetings["analysis_meeting"]["outcomes"]
             due = [c for c, o in analysis.items() if o.get("action") == "town"]
@@ -872,13 +1000,15 @@ class DeliberationService:
         if nxt == "closed":
             transitions.append(_transition(actor, "closed", None))
             changes = self._close_concerns(item)
+        elif nxt == rules.WAITING_FOR_ANALYSIS:
+            transitions.append(_transition(actor, "forwarded", "analysis_meeting"))
         else:
             item.meetings[nxt] = _new_meeting()
             transitions.append(_transition(actor, "entered", nxt))
         item.stage = nxt
         item.transitions = [*item.transitions, *transitions]
         self._save(actor, item, before, "deliberation.freeze", changes)
-        self.orchestrator.advance(item.id, stage, {"next": nxt}, next_step=nxt, final=nxt == "closed")
+        self.orchestrator.advance(item.id, stage, {"next": nxt}, next_step=nxt, final=nxt in rules.ENDED)
         return self._out(item)
 
     def _close_concerns(self, item: DeliberationModel) -> list[Change]:
@@ -1016,8 +1146,8 @@ class DeliberationService:
             item = self.store.deliberation(run.id)
             if item is None:
                 continue
-            if item.stage == "closed":
-                self.store.close_run(item.id)
+            if item.stage in rules.ENDED:
+                self.store.close_run(item.id, "closed" if item.stage == "closed" else rules.WAITING_FOR_ANALYSIS)
                 continue
             if self.orchestrator.is_running(item.id):
                 continue

@@ -67,7 +67,21 @@ def _deliberation(api: ApiClient, group: str, stage: str, concerns: int = 1) -> 
         _ok(api, "POST", f"{base}/attendance", {"attendees": [{"kind": "cadre", "name": "矩阵"}]})
         _ok(api, "POST", f"{base}/minutes", {"text": "矩阵纪要"})
         _ok(api, "POST", f"{base}/minutes/freeze")
+        if step == 0:  # the village's analysis meeting takes up what the courtyard meetings forwarded
+            record = analysis(api, _village(group))
+            base, ids = f"/v1/deliberations/{record['id']}", list(record["concerns"])
     return {"id": record["id"], "concerns": ids, "next": 0}
+
+
+_SESSIONS: dict[tuple[int, str], int] = {}
+
+
+def analysis(api: ApiClient, village: str) -> dict[str, Any]:
+    """The village's next (called) analysis meeting: it takes whatever courtyard meetings have forwarded."""
+    n = _SESSIONS[(id(api), village)] = _SESSIONS.get((id(api), village), 0) + 1
+    body = {"village": village, "month": "2026-11", "session": n, "title": "矩阵分析会",
+            "convened_on": "2026-11-20", "place": "矩阵村部"}  # fmt: skip
+    return _admin_post(api, "/v1/analysis-meetings", body)
 
 
 def deliberation(api: ApiClient, group: str, stage: str = "courtyard_meeting") -> dict[str, Any]:
@@ -166,6 +180,21 @@ def published(api: ApiClient, village: str, leaf: str) -> str:
 
 
 # -- requests ----------------------------------------------------------------------------------------------
+def _forward(api: ApiClient, group: str) -> int:
+    """A courtyard meeting of `group` that forwarded a concern, ready for the next analysis meeting; the session."""
+    if group:
+        made = _deliberation(api, group, "courtyard_meeting")
+        base = f"/v1/deliberations/{made['id']}"
+        _ok(api, "POST", f"{base}/answers", {"items": [{"concern": made["concerns"][0], "outcome": "forwarded"}]})
+        _ok(api, "POST", f"{base}/attendance", {"attendees": [{"kind": "cadre", "name": "矩阵"}]})
+        _ok(api, "POST", f"{base}/minutes", {"text": "矩阵纪要"})
+        _ok(api, "POST", f"{base}/minutes/freeze")
+        record = _POOLS.setdefault((id(api), group, "forwarding"), (api, {"n": 0}))[1]
+        record["n"] += 1
+        return int(record["n"])
+    return 0
+
+
 def _case(permission: str, build: Callable[[ApiClient, str, str], Req], status: int = 404) -> Case:
     """`build(api, group, leaf)`: own scope in 鹊山村第一组, other scope in 清泉河村第一组."""
 
@@ -259,6 +288,22 @@ CASES: dict[str, Case] = {
         ),
         other=lambda api, a, n: Req("POST", "/v1/deliberations", _start_body(api, OTHER_GROUP)),
         other_status=422,
+    ),
+    "POST /v1/analysis-meetings": _case(
+        "deliberations:analyse",
+        lambda api, g, leaf: Req(
+            "POST",
+            "/v1/analysis-meetings",
+            {
+                "village": _village(g) if g else OWN_VILLAGE,
+                "month": "2026-10",
+                "session": 1 + _forward(api, g),
+                "title": "矩阵分析会",
+                "convened_on": "2026-10-30",
+                "place": "矩阵村部",
+            },
+        ),
+        status=422,
     ),
     "GET /v1/deliberations/{id}": _case(
         "deliberations:read",

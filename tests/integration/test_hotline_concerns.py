@@ -72,3 +72,28 @@ def test_a_forward_to_a_unit_outside_the_towns_scope_makes_no_concern(api: ApiCl
         api.post(f"/v1/hotline-tickets/{hid}/dispatch", user="dcq-town", body={"to": "concern", "concern_unit": QS})
     )
     assert ok(api.get(f"/v1/concerns/{made['concern']}", user="qs-village"))["category"] == "other"
+
+
+def test_a_hotline_concern_goes_to_the_villages_analysis_meeting_and_its_closed_item_answers_the_ticket(
+    api: ApiClient,
+) -> None:
+    from datetime import date, timedelta  # noqa: PLC0415
+
+    hid = ticket(api, "12345-20261126-0103", "村口水渠堵塞，农田灌不上水")
+    made = ok(
+        api.post(f"/v1/hotline-tickets/{hid}/dispatch", user="dcq-town", body={"to": "concern", "concern_unit": QS})
+    )["concern"]
+    body = {"village": QS, "month": "2026-11", "title": "鹊山村民情分析会", "convened_on": "2026-11-25",
+            "place": "鹊山村部"}  # fmt: skip
+    analysis = ok(api.post("/v1/analysis-meetings", user="qs-village", body=body), 201)
+    assert analysis["concerns"] == [made] and analysis["sources"] == []
+    deadline = (date.today() + timedelta(days=7)).isoformat()
+    grade = {"concern": made, "grade": "urgent", "action": "assign", "task": "清淤村口水渠", "lead_unit": QS,
+             "deadline": deadline}  # fmt: skip
+    graded = ok(api.post(f"/v1/deliberations/{analysis['id']}/grades", user="qs-village", body={"items": [grade]}))
+    item = next(m for m in graded["meetings"] if m["stage"] == "analysis_meeting")["outcomes"][0]["item"]
+    assert ok(api.get(f"/v1/hotline-tickets/{hid}", user="dcq-town"))["status"] == "forwarded"  # not yet
+    ok(api.post(f"/v1/responsibility-items/{item}/progress", user="qs-village", body={"kind": "done"}))
+    ok(api.post(f"/v1/responsibility-items/{item}/close", user="qs-village", body={"satisfaction": "satisfied"}))
+    back = ok(api.get(f"/v1/hotline-tickets/{hid}", user="agency-12345"))
+    assert back["status"] == "answered" and "清淤村口水渠" in back["outcome"] and "满意" in back["outcome"]
