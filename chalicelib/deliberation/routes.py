@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from chalicelib.core import workflows
 from chalicelib.core.api import ApiBlueprint, RequestContext
+from chalicelib.deliberation.corrections import Corrections
 from chalicelib.deliberation.decisions import DecisionService, default_decisions
 from chalicelib.deliberation.schemas import (
     AnalysisIn,
@@ -17,6 +18,7 @@ from chalicelib.deliberation.schemas import (
     ConcernPage,
     ConcernQuery,
     ConsultationIn,
+    CorrectionIn,
     DecisionObjectionIn,
     DeliberationIn,
     DeliberationOut,
@@ -28,6 +30,8 @@ from chalicelib.deliberation.schemas import (
     ItemProgressIn,
     ItemQuery,
     MinutesIn,
+    MinutesObjectionIn,
+    ObjectionReplyIn,
     PhotoUploadIn,
     PhotoUploadOut,
     StepNoteIn,
@@ -267,6 +271,71 @@ def draft_minutes(ctx: RequestContext) -> DeliberationOut:
 )
 def confirm_minutes(ctx: RequestContext) -> DeliberationOut:
     return _svc().confirm_minutes(ctx.user, ctx.actor, ctx.path["id"])
+
+
+def _corrections() -> Corrections:
+    return Corrections(_svc())
+
+
+@api.route(
+    "/v1/deliberations/{id}/corrections",
+    "POST",
+    permission="deliberations:convene",
+    body=CorrectionIn,
+    response=DeliberationOut,
+    status=201,
+    idempotent=True,
+    summary="更正已定稿的纪要（新版本，引用上一版）/ Correct frozen minutes: a new version referencing the last",
+)
+def propose_correction(ctx: RequestContext) -> DeliberationOut:
+    return _corrections().propose(ctx.user, ctx.actor, ctx.path["id"], ctx.body)
+
+
+@api.route(
+    "/v1/deliberations/{id}/corrections/{correction}/confirm",
+    "POST",
+    permission="deliberations:confirm",
+    response=DeliberationOut,
+    summary="参会人确认纪要更正 / An attendee confirms a correction",
+)
+def confirm_correction(ctx: RequestContext) -> DeliberationOut:
+    return _corrections().confirm(ctx.user, ctx.actor, ctx.path["id"], ctx.path["correction"])
+
+
+@api.route(
+    "/v1/deliberations/{id}/corrections/{correction}/objections",
+    "POST",
+    permission="deliberations:confirm",
+    body=MinutesObjectionIn,
+    response=DeliberationOut,
+    summary="审阅期内对纪要更正提出异议 / Object to a correction during its review window",
+)
+def object_to_correction(ctx: RequestContext) -> DeliberationOut:
+    return _corrections().object(ctx.user, ctx.actor, ctx.path["id"], ctx.path["correction"], ctx.body)
+
+
+@api.route(
+    "/v1/deliberations/{id}/corrections/{correction}/objections/{n}/replies",
+    "POST",
+    permission="deliberations:convene",
+    body=ObjectionReplyIn,
+    response=DeliberationOut,
+    summary="答复对纪要更正的异议 / Reply to an objection",
+)
+def reply_to_objection(ctx: RequestContext) -> DeliberationOut:
+    n = int(ctx.path["n"]) if ctx.path["n"].isdigit() else 0
+    return _corrections().reply(ctx.user, ctx.actor, ctx.path["id"], ctx.path["correction"], n=n, data=ctx.body)
+
+
+@api.route(
+    "/v1/deliberations/{id}/corrections/{correction}/freeze",
+    "POST",
+    permission="deliberations:convene",
+    response=DeliberationOut,
+    summary="审阅期满后更正定稿 / Freeze a correction after its review window",
+)
+def freeze_correction(ctx: RequestContext) -> DeliberationOut:
+    return _corrections().freeze(ctx.user, ctx.actor, ctx.path["id"], ctx.path["correction"])
 
 
 @api.route(

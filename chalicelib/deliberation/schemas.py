@@ -236,6 +236,37 @@ class MinutesVersionOut(Out):
     by_role: str
 
 
+class CorrectionIn(Strict):
+    stage: Literal["courtyard_meeting", "analysis_meeting", "town_review"] = Field(description="更正哪次会议的纪要")
+    text: str = Field(min_length=1, max_length=5000, description="更正后的纪要全文 / the corrected minutes")
+    reason: str = Field(min_length=1, max_length=500, description="更正理由 / why")
+
+
+class MinutesObjectionIn(Strict):
+    text: str = Field(min_length=1, max_length=1000, description="异议 / the objection")
+
+
+class ObjectionReplyIn(Strict):
+    text: str = Field(min_length=1, max_length=1000, description="答复 / the reply")
+
+
+class CorrectionOut(Out):
+    id: str
+    stage: str
+    version: int
+    references: int = Field(description="所更正的版本 / the version it corrects")
+    text: str
+    reason: str
+    drafted_at: str
+    by_role: str
+    review_until: str
+    confirmed_by: list[str]
+    objections: list[dict[str, Any]] = Field(description="异议及答复（提出人脱敏）/ objections and replies")
+    frozen: bool
+    frozen_at: str | None
+    hash: str | None
+
+
 class MinutesOut(Out):
     text: str | None
     versions: list[MinutesVersionOut]
@@ -243,6 +274,7 @@ class MinutesOut(Out):
     frozen: bool
     frozen_at: str | None
     hash: str | None
+    corrections: list[CorrectionOut] = Field(default_factory=list, description="定稿后的更正版本 / corrections")
 
 
 class MeetingOut(Out):

@@ -205,7 +205,13 @@ def workflow_out(run: WorkflowRunModel | None, escalated_to: Callable[[str], str
     )
 
 
-def _minutes_out(minutes: dict[str, Any]) -> MinutesOut:
+def _correction_out(c: dict[str, Any]) -> Any:
+    from chalicelib.deliberation.corrections import correction_out  # noqa: PLC0415 - it imports this module
+
+    return correction_out(c)
+
+
+def _minutes_out(minutes: dict[str, Any], corrections: list[dict[str, Any]]) -> MinutesOut:
     versions = [MinutesVersionOut(**v) for v in minutes.get("versions", [])]
     return MinutesOut(
         text=versions[-1].text if versions else None,
@@ -214,6 +220,7 @@ def _minutes_out(minutes: dict[str, Any]) -> MinutesOut:
         frozen=bool(minutes.get("frozen")),
         frozen_at=minutes.get("frozen_at"),
         hash=minutes.get("hash"),
+        corrections=[_correction_out(c) for c in corrections],
     )
 
 
@@ -242,7 +249,7 @@ def deliberation_out(item: DeliberationModel, run: WorkflowRunModel | None) -> D
                     for a in meeting["attendees"]
                 ],
                 outcomes=[OutcomeOut(concern=c, **o) for c, o in meeting["outcomes"].items()],
-                minutes=_minutes_out(meeting["minutes"]),
+                minutes=_minutes_out(meeting["minutes"], meeting.get("corrections", [])),
                 concluded_at=meeting.get("concluded_at"),
             )
         )
@@ -318,6 +325,11 @@ TIMELINE_LABELS: dict[str, str] = {
     "entered": "进入环节",
     "lapsed": "超期未办，挂牌督办",
     "forwarded": "诉求提交村民情分析会",
+    "correction_proposed": "纪要更正（新版本）",
+    "correction_confirmed": "参会人确认更正",
+    "correction_objection": "对更正提出异议",
+    "objection_replied": "答复异议",
+    "correction_frozen": "更正定稿",
     "collected": "诉求汇入本月民情分析会",
     "closed": "议事办结",
     # 四议两公开

@@ -111,6 +111,33 @@ def ready_to_freeze(api: ApiClient, group: str) -> str:
     return str(record["id"])
 
 
+CORRECTION = {"stage": "courtyard_meeting", "text": "矩阵更正", "reason": "矩阵理由"}
+
+
+def concluded(api: ApiClient, group: str) -> str:
+    """A fresh courtyard deliberation whose minutes are frozen (it closed: the concern was answered)."""
+    record_id = ready_to_freeze(api, group)
+    _ok(api, "POST", f"/v1/deliberations/{record_id}/minutes/freeze")
+    return record_id
+
+
+def _correcting(api: ApiClient, group: str, window: int) -> str:
+    record_id = concluded(api, group)
+    with mock.patch.dict(workflows.DURATIONS, {"minutes_review": window}):
+        _ok(api, "POST", f"/v1/deliberations/{record_id}/corrections", CORRECTION)
+    base = f"/v1/deliberations/{record_id}/corrections/courtyard_meeting-v2"
+    if window:
+        _ok(api, "POST", f"{base}/objections", {"text": "矩阵异议"})
+    else:
+        _ok(api, "POST", f"{base}/confirm")
+    return base
+
+
+def correcting(api: ApiClient, group: str) -> str:
+    """One shared correction in review (3 days) with one objection: confirm, object and reply repeat."""
+    return str(_pooled(api, group, "correcting", lambda: {"base": _correcting(api, group, 86400)})["base"])
+
+
 def _items(api: ApiClient, group: str, lead: str) -> dict[str, Any]:
     """A deliberation at the village's analysis meeting whose concerns are all put on the responsibility list."""
     record = _deliberation(api, group, "analysis_meeting", concerns=8)
@@ -209,6 +236,13 @@ def _case(permission: str, build: Callable[[ApiClient, str, str], Req], status: 
 
 def _d(api: ApiClient, group: str, make: Callable[[], str]) -> str:
     return make() if group else DUMMY
+
+
+def _c(api: ApiClient, group: str, *, fresh: bool = False) -> str:
+    """The path of a correction of `group` (shared, in review; or fresh, ready to freeze); a dummy without one."""
+    if not group:
+        return f"/v1/deliberations/{DUMMY}/corrections/courtyard_meeting-v2"
+    return _correcting(api, group, 0) if fresh else correcting(api, group)
 
 
 def _village(group: str) -> str:
@@ -341,6 +375,28 @@ CASES: dict[str, Case] = {
         lambda api, g, leaf: Req(
             "POST", f"/v1/deliberations/{_d(api, g, lambda: ready_to_freeze(api, g))}/minutes/freeze"
         ),
+    ),
+    "POST /v1/deliberations/{id}/corrections": _case(
+        "deliberations:convene",
+        lambda api, g, leaf: Req(
+            "POST", f"/v1/deliberations/{_d(api, g, lambda: concluded(api, g))}/corrections", CORRECTION
+        ),
+    ),
+    "POST /v1/deliberations/{id}/corrections/{correction}/confirm": _case(
+        "deliberations:confirm",
+        lambda api, g, leaf: Req("POST", f"{_c(api, g)}/confirm"),
+    ),
+    "POST /v1/deliberations/{id}/corrections/{correction}/objections": _case(
+        "deliberations:confirm",
+        lambda api, g, leaf: Req("POST", f"{_c(api, g)}/objections", {"text": "矩阵异议"}),
+    ),
+    "POST /v1/deliberations/{id}/corrections/{correction}/objections/{n}/replies": _case(
+        "deliberations:convene",
+        lambda api, g, leaf: Req("POST", f"{_c(api, g)}/objections/1/replies", {"text": "矩阵答复"}),
+    ),
+    "POST /v1/deliberations/{id}/corrections/{correction}/freeze": _case(
+        "deliberations:convene",
+        lambda api, g, leaf: Req("POST", f"{_c(api, g, fresh=True)}/freeze"),
     ),
     # responsibility list
     "GET /v1/responsibility-items/{id}": _case(

@@ -441,3 +441,53 @@ def test_a_concern_carries_its_uploaded_photos_and_only_those_who_see_it_see_the
         "/v1/concerns", user="qs-group", body={"text": "x", "category": "roads", "unit": Z01, "photos": ["../x"]}
     )
     assert smuggled.status == 422
+
+
+def test_frozen_minutes_are_corrected_by_a_new_version_with_its_own_review_confirmations_and_replies(
+    flows: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = flows
+    monkeypatch.setenv("WORKFLOW_SECONDS_MINUTES_REVIEW", "2")
+    delib = start(api, [concern(api, "路灯不亮", "environment")])["id"]
+    record = ok(api.get(f"/v1/deliberations/{delib}", user="qs-group"))
+    answer = {"concern": record["concerns"][0], "outcome": "answered", "answer": "本周修复"}
+    ok(api.post(f"/v1/deliberations/{delib}/answers", user="qs-group", body={"items": [answer]}))
+    done = conclude(api, delib, "qs-group", [{"kind": "resident", "name": "周建国"}])
+    original = meeting(done, "courtyard_meeting")["minutes"]
+    # a frozen minute is immutable: no amendment, only a correction
+    assert api.post(f"/v1/deliberations/{delib}/minutes", user="qs-group", body={"text": "改"}).status == 409
+    body = {"stage": "courtyard_meeting", "text": "会议纪要（更正：路灯由电工李师傅修复）", "reason": "维修人写错"}
+    assert api.post(f"/v1/deliberations/{delib}/corrections", user="zhang-liangke", body=body).status == 403
+    v2 = meeting(ok(api.post(f"/v1/deliberations/{delib}/corrections", user="qs-group", body=body), 201),
+                 "courtyard_meeting")["minutes"]["corrections"][0]  # fmt: skip
+    assert v2["id"] == "courtyard_meeting-v2" and v2["version"] == 2 and v2["references"] == 1
+    base = f"/v1/deliberations/{delib}/corrections/courtyard_meeting-v2"
+    assert api.post(f"/v1/deliberations/{delib}/corrections", user="qs-group", body=body).status == 409
+    # an attendee objects, the group head replies; both confirm
+    ok(api.post(f"{base}/objections", user="zhang-liangke", body={"text": "李师傅只换了灯泡"}))
+    assert api.post(f"{base}/objections/1/replies", user="zhang-liangke", body={"text": "x"}).status == 403
+    assert api.post(f"{base}/objections/9/replies", user="qs-group", body={"text": "x"}).status == 404
+    ok(api.post(f"{base}/confirm", user="zhang-liangke"))
+    early = api.post(f"{base}/freeze", user="qs-group")
+    assert early.status == 409 and "审阅期" in early.json["error"]["message"]
+    time.sleep(2.5)
+    unanswered = api.post(f"{base}/freeze", user="qs-group")
+    assert unanswered.status == 409 and "异议" in unanswered.json["error"]["message"]
+    assert api.post(f"{base}/objections", user="zhang-liangke", body={"text": "再议"}).status == 409  # window over
+    ok(api.post(f"{base}/objections/1/replies", user="qs-group", body={"text": "已核实：换灯泡并检修线路"}))
+    frozen = meeting(ok(api.post(f"{base}/freeze", user="qs-group")), "courtyard_meeting")["minutes"]
+    [v2] = frozen["corrections"]
+    assert v2["frozen"] and len(v2["hash"]) == 64 and len(v2["confirmed_by"]) == 1
+    reply = v2["objections"][0]["replies"][0]
+    assert reply["text"] == "已核实：换灯泡并检修线路" and reply["by_role"] == "group_head" and reply["at"]
+    assert v2["objections"][0]["raised_by"].endswith("*")
+    # the original is untouched, and the next correction references v2
+    assert frozen["text"] == original["text"] and frozen["hash"] == original["hash"]
+    assert api.post(f"{base}/freeze", user="qs-group").status == 409
+    v3 = ok(api.post(f"/v1/deliberations/{delib}/corrections", user="qs-group", body=body | {"text": "v3"}), 201)
+    assert meeting(v3, "courtyard_meeting")["minutes"]["corrections"][1]["references"] == 2
+    kinds = [e["kind"] for e in ok(api.get(f"/v1/deliberations/{delib}/timeline", user="qs-group"))["items"]]
+    for kind in ("correction_proposed", "correction_objection", "objection_replied", "correction_confirmed",
+                 "correction_frozen"):  # fmt: skip
+        assert kind in kinds
+    assert api.post(f"/v1/deliberations/{delib}/corrections/town_review-v2/confirm", user="qs-group").status == 404
