@@ -1135,7 +1135,7 @@ class DeliberationService:
         unit = self.grid.visible_unit(principal, code)
         lapsed = []
         for run in self.store.lapsed_below(unit.root, unit.path, limit=200):
-            if run.step == "closed":
+            if run.step in rules.ENDED:
                 continue
             lapses = [dict(lp) for lp in run.lapses or []]
             lapsed.append(
