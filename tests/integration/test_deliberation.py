@@ -283,12 +283,12 @@ def test_a_lapsed_meeting_is_escalated_to_the_level_above_and_can_still_be_held(
     )
     kinds = [e["kind"] for e in ok(api.get(f"/v1/deliberations/{delib}/timeline", user="qs-group"))["items"]]
     assert kinds == ["started", "lapsed"]
-    # the overdue meeting is still held, and the deliberation goes on
-    answer = {"concern": record["concerns"][0], "outcome": "answered", "answer": "已协调清运"}
+    # the overdue meeting is still held, and the deliberation goes on to the village's analysis meeting
+    answer = {"concern": record["concerns"][0], "outcome": "forwarded"}
     ok(api.post(f"/v1/deliberations/{delib}/answers", user="qs-group", body={"items": [answer]}))
-    closed = conclude(api, delib, "qs-group", [{"kind": "resident", "name": "李桂香"}])
-    assert closed["stage"] == "closed"
-    waiting_at(api, delib, "closed")
+    forwarded = conclude(api, delib, "qs-group", [{"kind": "resident", "name": "李桂香"}])
+    assert forwarded["stage"] == "forwarded"
+    waiting_at(api, delib, "forwarded")
     assert ok(api.get(f"/v1/units/{QS}/supervision", user="qs-village"))["lapsed_meetings"] == []
 
 
