@@ -116,12 +116,13 @@ class Orchestrator:
         final: bool = False,
     ) -> None:
         """The record has moved from `step` to `next_step`: complete the waiting task, or, when the execution
-        is not there to complete, restart it at `next_step`. A final step closes the run."""
+        is not there to complete, restart it at `next_step`. A final step closes the run (its step named
+        `next_step`: closed, or forwarded for a courtyard record whose concerns went to the analysis)."""
         completed = self.complete(record_id, step, output)
         if final:
             if not completed:
                 self.stop(record_id)
-            self.store.close_run(record_id)
+            self.store.close_run(record_id, next_step)
         elif not completed:
             logger().info("workflow restarted", extra={"workflow": self.workflow, "step": next_step})
             self.restart(record_id, next_step, extra)

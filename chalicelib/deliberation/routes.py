@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from chalicelib.core import workflows
 from chalicelib.core.api import ApiBlueprint, RequestContext
+from chalicelib.deliberation.corrections import Corrections
 from chalicelib.deliberation.decisions import DecisionService, default_decisions
 from chalicelib.deliberation.schemas import (
+    AnalysisIn,
     AnswersIn,
     AttendanceIn,
     ConcernAnswerIn,
@@ -16,6 +18,7 @@ from chalicelib.deliberation.schemas import (
     ConcernPage,
     ConcernQuery,
     ConsultationIn,
+    CorrectionIn,
     DecisionObjectionIn,
     DeliberationIn,
     DeliberationOut,
@@ -27,6 +30,10 @@ from chalicelib.deliberation.schemas import (
     ItemProgressIn,
     ItemQuery,
     MinutesIn,
+    MinutesObjectionIn,
+    ObjectionReplyIn,
+    PhotoUploadIn,
+    PhotoUploadOut,
     StepNoteIn,
     SupervisionOut,
     TimelineOut,
@@ -85,6 +92,22 @@ def create_concern(ctx: RequestContext) -> ConcernOut:
     return _svc().create_concern(ctx.user, ctx.actor, ctx.body)
 
 
+@api.route(
+    "/v1/concern-photos",
+    "POST",
+    permission="concerns:write",
+    body=PhotoUploadIn,
+    response=PhotoUploadOut,
+    status=201,
+    summary="诉求照片直传地址（限类型与大小）/ A presigned upload for a concern's photo (type and size bound)",
+)
+def concern_photo_upload(ctx: RequestContext) -> PhotoUploadOut:
+    from chalicelib.deliberation import photos  # noqa: PLC0415 - boto3's signer only for this route
+
+    data: PhotoUploadIn = ctx.body
+    return photos.presigned_upload(ctx.user, data.content_type, data.size)
+
+
 @api.route("/v1/concerns/{id}", "GET", permission="concerns:read", response=ConcernOut, summary="诉求 / A concern")
 def get_concern(ctx: RequestContext) -> ConcernOut:
     return _svc().get_concern(ctx.user, ctx.path["id"])
@@ -128,6 +151,20 @@ def unit_concerns(ctx: RequestContext) -> ConcernPage:
 )
 def start_deliberation(ctx: RequestContext) -> DeliberationOut:
     return _svc().start(ctx.user, ctx.actor, ctx.body)
+
+
+@api.route(
+    "/v1/analysis-meetings",
+    "POST",
+    permission="deliberations:analyse",
+    body=AnalysisIn,
+    response=DeliberationOut,
+    status=201,
+    idempotent=True,
+    summary="召开村月度民情分析会，汇入各屋场恳谈会提交的诉求 / Convene a village's monthly analysis meeting",
+)
+def start_analysis(ctx: RequestContext) -> DeliberationOut:
+    return _svc().start_analysis(ctx.user, ctx.actor, ctx.body)
 
 
 @api.route(
@@ -234,6 +271,71 @@ def draft_minutes(ctx: RequestContext) -> DeliberationOut:
 )
 def confirm_minutes(ctx: RequestContext) -> DeliberationOut:
     return _svc().confirm_minutes(ctx.user, ctx.actor, ctx.path["id"])
+
+
+def _corrections() -> Corrections:
+    return Corrections(_svc())
+
+
+@api.route(
+    "/v1/deliberations/{id}/corrections",
+    "POST",
+    permission="deliberations:convene",
+    body=CorrectionIn,
+    response=DeliberationOut,
+    status=201,
+    idempotent=True,
+    summary="更正已定稿的纪要（新版本，引用上一版）/ Correct frozen minutes: a new version referencing the last",
+)
+def propose_correction(ctx: RequestContext) -> DeliberationOut:
+    return _corrections().propose(ctx.user, ctx.actor, ctx.path["id"], ctx.body)
+
+
+@api.route(
+    "/v1/deliberations/{id}/corrections/{correction}/confirm",
+    "POST",
+    permission="deliberations:confirm",
+    response=DeliberationOut,
+    summary="参会人确认纪要更正 / An attendee confirms a correction",
+)
+def confirm_correction(ctx: RequestContext) -> DeliberationOut:
+    return _corrections().confirm(ctx.user, ctx.actor, ctx.path["id"], ctx.path["correction"])
+
+
+@api.route(
+    "/v1/deliberations/{id}/corrections/{correction}/objections",
+    "POST",
+    permission="deliberations:confirm",
+    body=MinutesObjectionIn,
+    response=DeliberationOut,
+    summary="审阅期内对纪要更正提出异议 / Object to a correction during its review window",
+)
+def object_to_correction(ctx: RequestContext) -> DeliberationOut:
+    return _corrections().object(ctx.user, ctx.actor, ctx.path["id"], ctx.path["correction"], ctx.body)
+
+
+@api.route(
+    "/v1/deliberations/{id}/corrections/{correction}/objections/{n}/replies",
+    "POST",
+    permission="deliberations:convene",
+    body=ObjectionReplyIn,
+    response=DeliberationOut,
+    summary="答复对纪要更正的异议 / Reply to an objection",
+)
+def reply_to_objection(ctx: RequestContext) -> DeliberationOut:
+    n = int(ctx.path["n"]) if ctx.path["n"].isdigit() else 0
+    return _corrections().reply(ctx.user, ctx.actor, ctx.path["id"], ctx.path["correction"], n=n, data=ctx.body)
+
+
+@api.route(
+    "/v1/deliberations/{id}/corrections/{correction}/freeze",
+    "POST",
+    permission="deliberations:convene",
+    response=DeliberationOut,
+    summary="审阅期满后更正定稿 / Freeze a correction after its review window",
+)
+def freeze_correction(ctx: RequestContext) -> DeliberationOut:
+    return _corrections().freeze(ctx.user, ctx.actor, ctx.path["id"], ctx.path["correction"])
 
 
 @api.route(

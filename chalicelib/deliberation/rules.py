@@ -19,8 +19,14 @@ STAGE_LABELS: dict[str, str] = {
     "courtyard_meeting": "屋场恳谈会",
     "analysis_meeting": "民情分析会",
     "town_review": "镇民情研判会",
+    "forwarded": "待民情分析会",
+    "analysed": "已汇入民情分析会",
     "closed": "已办结",
 }
+# A courtyard deliberation whose concerns went up waits as `forwarded` until the village's analysis meeting of
+# the month takes them (then `analysed`): the analysis is its own record, fed by every such courtyard meeting.
+WAITING_FOR_ANALYSIS = "forwarded"
+ENDED: tuple[str, ...] = ("forwarded", "analysed", "closed")
 # Who a lapsed stage is escalated to (挂牌督办 by the level above).
 ESCALATE_TO: dict[str, str] = {"courtyard_meeting": "village", "analysis_meeting": "town", "town_review": "city"}
 
@@ -92,9 +98,10 @@ def tally(entitled: int, present: int, in_favour: int, against: int = 0, abstain
 
 def next_stage(stage: str, outcomes: dict[str, dict[str, Any]]) -> str:
     """Where a deliberation goes once `stage` has concluded with these outcomes (concern id -> outcome):
-    on to the next meeting only when some concern was sent up, otherwise it is closed."""
+    on to the next meeting only when some concern was sent up, otherwise it is closed. A courtyard meeting's
+    concerns go up to the village's analysis meeting, a record of its own: the courtyard record waits there."""
     if stage == "courtyard_meeting":
-        return "analysis_meeting" if any(o.get("outcome") == "forwarded" for o in outcomes.values()) else "closed"
+        return WAITING_FOR_ANALYSIS if any(o.get("outcome") == "forwarded" for o in outcomes.values()) else "closed"
     if stage == "analysis_meeting":
         return "town_review" if any(o.get("action") == "town" for o in outcomes.values()) else "closed"
     return "closed"

@@ -1,6 +1,7 @@
 """The deliberation slice's request and response models: concerns (诉求), the three meetings (民情三会), the
 responsibility list (责任清单) and 四议两公开 village decisions."""
 
+import re
 from datetime import date
 from typing import Any, Literal
 
@@ -15,6 +16,8 @@ ConcernStatus = Literal["open", "answered", "in_deliberation", "assigned", "deci
 Grade = Literal["urgent", "important", "routine"]
 WhistleKind = Literal["routine", "tough", "emergency"]
 AttendeeKind = Literal["household", "grid_head", "member", "cadre", "resident", "department"]
+PhotoType = Literal["image/jpeg", "image/png", "image/webp"]
+PHOTO_KEY = r"^concerns/[A-Za-z0-9/_.-]{1,200}$"
 
 CONCERN_STATUS_LABELS: dict[str, str] = {
     "open": "待处理",
@@ -44,9 +47,15 @@ class ConcernIn(Strict):
         "grid_head",
         description="来源：三长、群众工作日、会议、12345 / logged by a 三长, on a work day, at a meeting, hotline",
     )
+    photos: list[str] = Field(
+        default_factory=list, max_length=9, description="照片（先经 /v1/concerns/photos 上传）/ uploaded photo keys"
+    )
 
     @model_validator(mode="after")
     def _one_place(self) -> "ConcernIn":
+        for key in self.photos:
+            if not re.match(PHOTO_KEY, key):
+                raise ValueError("照片须为本系统上传的文件 / a photo must be an uploaded key")
         if (self.unit is None) == (self.household is None):
             raise ValueError("须指明网格单元或住户之一 / name either a unit or a household")
         return self
@@ -58,6 +67,12 @@ class ConcernAnswerIn(Strict):
 
 class ConcernQuery(PageQuery):
     status: ConcernStatus | None = None
+
+
+class ConcernPhotoOut(Out):
+    key: str
+    url: str = Field(description="限时查看地址 / a presigned GET URL")
+    expires_in: int
 
 
 class ConcernOut(Out):
@@ -77,8 +92,23 @@ class ConcernOut(Out):
     deliberation: str | None
     item: str | None
     decision: str | None
+    photos: list[ConcernPhotoOut] = Field(default_factory=list, description="照片（限时查看地址）/ photos")
+    hotline_ticket: str | None = Field(None, description="12345工单号 / the hotline ticket it came from")
     created_at: str
     version: int
+
+
+class PhotoUploadIn(Strict):
+    content_type: PhotoType
+    size: int = Field(ge=1, le=5_000_000, description="字节数（上限 5 MB）/ bytes (limit 5 MB)")
+
+
+class PhotoUploadOut(Out):
+    key: str
+    url: str
+    fields: dict[str, str]
+    max_bytes: int
+    expires_in: int
 
 
 class ConcernPage(Out):
@@ -94,6 +124,15 @@ class DeliberationIn(Strict):
     concerns: list[str] = Field(min_length=1, max_length=40, description="纳入议事的诉求 / concerns taken up")
     convened_on: date = Field(description="召开日期 / date of the courtyard meeting")
     place: str = Field(min_length=1, max_length=60, description="地点（屋场）/ place")
+
+
+class AnalysisIn(Strict):
+    village: str = Field(pattern=CODE, description="召开民情分析会的村（社区）/ the village")
+    month: str = Field(pattern=r"^20\d\d-(0[1-9]|1[0-2])$", description="月份，如 2026-11 / the month")
+    session: int = Field(1, ge=1, le=99, description="1 为月度例会，2 起为临时召开 / 1 monthly, 2+ called")
+    title: str = Field(min_length=1, max_length=60, description="议题 / title")
+    convened_on: date = Field(description="召开日期 / date of the analysis meeting")
+    place: str = Field(min_length=1, max_length=60, description="地点 / place")
 
 
 class AttendeeIn(Strict):
@@ -197,6 +236,37 @@ class MinutesVersionOut(Out):
     by_role: str
 
 
+class CorrectionIn(Strict):
+    stage: Literal["courtyard_meeting", "analysis_meeting", "town_review"] = Field(description="更正哪次会议的纪要")
+    text: str = Field(min_length=1, max_length=5000, description="更正后的纪要全文 / the corrected minutes")
+    reason: str = Field(min_length=1, max_length=500, description="更正理由 / why")
+
+
+class MinutesObjectionIn(Strict):
+    text: str = Field(min_length=1, max_length=1000, description="异议 / the objection")
+
+
+class ObjectionReplyIn(Strict):
+    text: str = Field(min_length=1, max_length=1000, description="答复 / the reply")
+
+
+class CorrectionOut(Out):
+    id: str
+    stage: str
+    version: int
+    references: int = Field(description="所更正的版本 / the version it corrects")
+    text: str
+    reason: str
+    drafted_at: str
+    by_role: str
+    review_until: str
+    confirmed_by: list[str]
+    objections: list[dict[str, Any]] = Field(description="异议及答复（提出人脱敏）/ objections and replies")
+    frozen: bool
+    frozen_at: str | None
+    hash: str | None
+
+
 class MinutesOut(Out):
     text: str | None
     versions: list[MinutesVersionOut]
@@ -204,6 +274,7 @@ class MinutesOut(Out):
     frozen: bool
     frozen_at: str | None
     hash: str | None
+    corrections: list[CorrectionOut] = Field(default_factory=list, description="定稿后的更正版本 / corrections")
 
 
 class MeetingOut(Out):
@@ -244,6 +315,10 @@ class DeliberationOut(Out):
     place: str
     meetings: list[MeetingOut]
     workflow: WorkflowOut
+    kind: str = Field("courtyard", description="courtyard（屋场恳谈会起）或 analysis（村民情分析会）")
+    month: str | None = Field(None, description="民情分析会的月份 / the analysis meeting's month")
+    sources: list[str] = Field(default_factory=list, description="汇入本次分析会的屋场恳谈会 / courtyard meetings")
+    analysis: str | None = Field(None, description="本次恳谈会诉求汇入的民情分析会 / the analysis that took it up")
     created_at: str
     version: int
 
@@ -259,6 +334,7 @@ class TimelineEntry(Out):
     stage: str | None
     label: str
     by_role: str | None
+    deliberation: str | None = Field(None, description="所属议事记录 / the record the step belongs to")
 
 
 class TimelineOut(Out):

@@ -23,11 +23,12 @@ from chalicelib.core.errors import Conflict, Forbidden, field_error, not_found
 from chalicelib.core.observability import logger
 from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.core.privacy import mask_name
-from chalicelib.deliberation import rules
+from chalicelib.deliberation import photos, rules
 from chalicelib.deliberation.orchestration import Orchestrator
 from chalicelib.deliberation.schemas import (
     CONCERN_STATUS_LABELS,
     ITEM_STATUS_LABELS,
+    AnalysisIn,
     AnswersIn,
     AttendanceIn,
     AttendeeOut,
@@ -72,6 +73,7 @@ CHINA = timezone(timedelta(hours=8))
 WORKFLOW = "deliberation"
 COURTYARD_LEVELS = ("area", "group", "neighbourhood")
 SCORE_EVENT = "courtyard_meeting:{deliberation}"  # 三比: each party member signed in to the 屋场恳谈会
+SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 
 
 def now_iso() -> str:
@@ -101,6 +103,47 @@ class WhistleRequest:
 WHISTLE_HOOKS: list[Callable[[WhistleRequest], None]] = []
 
 
+@dataclass(frozen=True)
+class ConcernOutcome:
+    """A concern that came from a 12345 hotline ticket has an outcome (answered on the spot or at a courtyard
+    meeting, decided by the town, its responsibility item closed): the whistle slice reports it back."""
+
+    concern_id: str
+    hotline_ticket: str
+    kind: str  # answered, decided, item_closed, closed
+    text: str
+    unit_path: str
+
+
+# Called after the outcome is stored, once per hotline concern (no import of the whistle slice).
+CONCERN_OUTCOME_HOOKS: list[Callable[[ConcernOutcome], None]] = []
+
+
+def hotline_concern_id(ticket_id: str) -> str:
+    """One concern per hotline ticket: a repeated forward finds the concern it made."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"ningxiang:hotline:{ticket_id}"))
+
+
+def report_outcomes(outcomes: list[ConcernOutcome]) -> None:
+    for outcome in outcomes:
+        for hook in CONCERN_OUTCOME_HOOKS:
+            try:
+                hook(outcome)
+            except Exception:  # the concern's outcome is stored; the ticket's outcome can be posted by hand
+                logger().exception("concern outcome hook failed", extra={"concern": outcome.concern_id})
+
+
+def outcome_of(concern: ConcernModel, kind: str, text: str | None) -> list[ConcernOutcome]:
+    if not concern.hotline_ticket:
+        return []
+    return [ConcernOutcome(concern.id, concern.hotline_ticket, kind, text or kind, concern.unit_path)]
+
+
+def analysis_id(village_code: str, month: str, session: int = 1) -> str:
+    """The village's analysis meeting of a month (session 1; a called one 2, 3...): one record, one execution."""
+    return f"analysis-{village_code}-{month}" + (f"-{session}" if session > 1 else "")
+
+
 def whistle_id(deliberation_id: str, concern_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"ningxiang:deliberation:{deliberation_id}:{concern_id}"))
 
@@ -108,7 +151,12 @@ def whistle_id(deliberation_id: str, concern_id: str) -> str:
 # -- shaping ---------------------------------------------------------------------------------------------
 def concern_state(item: ConcernModel) -> dict[str, Any]:
     keys = ("id", "text", "category", "household_id", "unit_code", "raised_by", "level", "status", "answer", "grade")
-    return {k: getattr(item, k) for k in keys} | {"deliberation": item.deliberation_id, "item": item.item_id}
+    return {k: getattr(item, k) for k in keys} | {
+        "deliberation": item.deliberation_id,
+        "item": item.item_id,
+        "photos": list(item.photos or []),
+        "hotline_ticket": item.hotline_ticket,
+    }
 
 
 def concern_out(item: ConcernModel) -> ConcernOut:
@@ -129,6 +177,8 @@ def concern_out(item: ConcernModel) -> ConcernOut:
         deliberation=item.deliberation_id,
         item=item.item_id,
         decision=item.decision,
+        photos=photos.view(list(item.photos or [])),
+        hotline_ticket=item.hotline_ticket,
         created_at=item.created_at,
         version=int(item.version or 0),
     )
@@ -158,7 +208,13 @@ def workflow_out(run: WorkflowRunModel | None, escalated_to: Callable[[str], str
     )
 
 
-def _minutes_out(minutes: dict[str, Any]) -> MinutesOut:
+def _correction_out(c: dict[str, Any]) -> Any:
+    from chalicelib.deliberation.corrections import correction_out  # noqa: PLC0415 - it imports this module
+
+    return correction_out(c)
+
+
+def _minutes_out(minutes: dict[str, Any], corrections: list[dict[str, Any]]) -> MinutesOut:
     versions = [MinutesVersionOut(**v) for v in minutes.get("versions", [])]
     return MinutesOut(
         text=versions[-1].text if versions else None,
@@ -167,6 +223,7 @@ def _minutes_out(minutes: dict[str, Any]) -> MinutesOut:
         frozen=bool(minutes.get("frozen")),
         frozen_at=minutes.get("frozen_at"),
         hash=minutes.get("hash"),
+        corrections=[_correction_out(c) for c in corrections],
     )
 
 
@@ -195,7 +252,7 @@ def deliberation_out(item: DeliberationModel, run: WorkflowRunModel | None) -> D
                     for a in meeting["attendees"]
                 ],
                 outcomes=[OutcomeOut(concern=c, **o) for c, o in meeting["outcomes"].items()],
-                minutes=_minutes_out(meeting["minutes"]),
+                minutes=_minutes_out(meeting["minutes"], meeting.get("corrections", [])),
                 concluded_at=meeting.get("concluded_at"),
             )
         )
@@ -213,6 +270,10 @@ def deliberation_out(item: DeliberationModel, run: WorkflowRunModel | None) -> D
         place=item.place,
         meetings=meetings,
         workflow=workflow_out(run, lambda stage: _escalated_to(stage, item)),
+        kind=item.kind or "courtyard",
+        month=item.month,
+        sources=list(item.sources or []),
+        analysis=item.analysis_id,
         created_at=item.created_at,
         version=int(item.version or 0),
     )
@@ -266,6 +327,13 @@ TIMELINE_LABELS: dict[str, str] = {
     "concluded": "纪要定稿，本环节结束",
     "entered": "进入环节",
     "lapsed": "超期未办，挂牌督办",
+    "forwarded": "诉求提交村民情分析会",
+    "correction_proposed": "纪要更正（新版本）",
+    "correction_confirmed": "参会人确认更正",
+    "correction_objection": "对更正提出异议",
+    "objection_replied": "答复异议",
+    "correction_frozen": "更正定稿",
+    "collected": "诉求汇入本月民情分析会",
     "closed": "议事办结",
     # 四议两公开
     "proposed": "村党组织提议",
@@ -344,7 +412,11 @@ class DeliberationService:
     @staticmethod
     def _conduct(principal: Principal, item: DeliberationModel, stage: str) -> None:
         """Only someone whose scope holds the meeting's unit runs it (a 组长 cannot grade at the village)."""
-        if not principal.sees_unit(_meeting_unit(item, stage)[1]):
+        DeliberationService._conduct_at(principal, _meeting_unit(item, stage)[1], stage)
+
+    @staticmethod
+    def _conduct_at(principal: Principal, path: str, stage: str) -> None:
+        if not principal.sees_unit(path):
             raise Forbidden(
                 f"「{rules.STAGE_LABELS[stage]}」须由{rules.STAGE_LEVEL[stage]}级及以上的干部主持",
                 f"The {stage} is run from its {rules.STAGE_LEVEL[stage]} or above",
@@ -359,6 +431,8 @@ class DeliberationService:
     def _open_meeting(item: DeliberationModel) -> dict[str, Any]:
         if item.stage == "closed":
             raise Conflict("议事已办结", "The deliberation is closed")
+        if item.stage not in item.meetings:
+            raise out_of_turn(item.stage, "courtyard_meeting", rules.STAGE_LABELS)
         meeting: dict[str, Any] = item.meetings[item.stage]
         if meeting["minutes"].get("frozen"):
             raise Conflict("本次会议纪要已定稿，不能再修改", "This meeting's minutes are frozen")
@@ -398,6 +472,7 @@ class DeliberationService:
         else:
             unit = self._unit_field(principal, data.unit or "", "body.unit")
             unit_code, unit_path, root = unit.code, unit.path, unit.root
+        keys = photos.check(data.photos, root) if data.photos else None
         item = ConcernModel(
             str(uuid.uuid4()),
             text=data.text,
@@ -412,6 +487,7 @@ class DeliberationService:
             status="open",
             created_at=now_iso(),
             logged_by_role=actor.role,
+            photos=keys,
         )
         item.path_key = f"{unit_path}/#{item.id}"
         self.store.write(
@@ -441,7 +517,41 @@ class DeliberationService:
         self.store.write(
             actor, [Change(item, "concern.answer", "concern", item.unit_path, before, concern_state(item))]
         )
+        report_outcomes(outcome_of(item, "answered", data.answer))
         return concern_out(item)
+
+    def concern_from_hotline(
+        self, actor: Actor, *, ticket_id: str, text: str, category: str, unit: UnitModel
+    ) -> ConcernModel:
+        """A 12345 ticket the town forwards to a village becomes that village's concern (source hotline). The
+        caller stays with the hotline: neither name nor phone is copied. Forwarding twice finds the same one."""
+        concern_id = hotline_concern_id(ticket_id)
+        found = self.store.concern(concern_id)
+        if found is not None:
+            return found
+        if category not in self.catalogue.codes("concern_category"):
+            category = "other"
+        item = ConcernModel(
+            concern_id,
+            text=text,
+            category=category,
+            household_id=None,
+            unit_code=unit.code,
+            unit_path=unit.path,
+            root=unit.root,
+            path_key=f"{unit.path}/#{concern_id}",
+            raised_by=None,
+            level="village",
+            source="hotline",
+            status="open",
+            created_at=now_iso(),
+            logged_by_role=actor.role,
+            hotline_ticket=ticket_id,
+        )
+        self.store.write(
+            actor, [Change(item, "concern.create", "concern", unit.path, None, concern_state(item), new=True)]
+        )
+        return item
 
     def concerns_below(
         self, principal: Principal, code: str, *, status: str | None, limit: int, cursor: str | None
@@ -516,13 +626,115 @@ class DeliberationService:
         self.orchestrator.start(item_id, "courtyard_meeting")
         return self._out(item)
 
+    def start_analysis(self, principal: Principal, actor: Actor, data: AnalysisIn) -> DeliberationOut:
+        """民情分析会 of a village for a month: it takes the forwarded concerns of every courtyard meeting of the
+        village not yet taken up, and the open concerns logged at the village itself (12345 tickets forwarded by
+        the town). Its own record and execution, named after the village and month: a second start is a 409."""
+        village = self._unit_field(principal, data.village, "body.village")
+        if village.level != "village":
+            raise field_error("body.village", "民情分析会由村（社区）召开", "An analysis meeting is held by a village")
+        self._conduct_at(principal, village.path, "analysis_meeting")
+        town = next((u for u in self.grid.store.units(village.ancestors).values() if u.level == "town"), None)
+        if town is None:
+            raise field_error("body.village", "该村不在某镇之下", "The village is not under a town")
+        item_id = analysis_id(village.code, data.month, data.session)
+        courtyards, _ = self.store.below(
+            DeliberationModel,
+            village.root,
+            village.path,
+            condition=DeliberationModel.stage == rules.WAITING_FOR_ANALYSIS,
+            limit=None,
+            after=None,
+        )
+        village_concerns = self.store.at_unit(
+            ConcernModel,
+            village.root,
+            village.path,
+            condition=(ConcernModel.status == "open") & (ConcernModel.level == "village"),
+        )
+        concern_ids: list[str] = []
+        changes: list[Change] = []
+        transition = _transition(actor, "collected", "analysis_meeting", item_id)
+        for courtyard in sorted(courtyards, key=lambda c: c.created_at):
+            before = deliberation_state(courtyard)
+            outcomes = courtyard.meetings["courtyard_meeting"]["outcomes"]
+            concern_ids += [c for c, o in outcomes.items() if o.get("outcome") == "forwarded"]
+            courtyard.stage, courtyard.analysis_id = "analysed", item_id
+            courtyard.transitions = [*courtyard.transitions, transition]
+            changes.append(
+                Change(courtyard, "deliberation.collected", "deliberation", courtyard.unit_path, before,
+                       deliberation_state(courtyard))
+            )  # fmt: skip
+        for concern in village_concerns:
+            before = concern_state(concern)
+            concern.status, concern.deliberation_id = "in_deliberation", item_id
+            concern_ids.append(concern.id)
+            changes.append(
+                Change(concern, "concern.deliberate", "concern", concern.unit_path, before, concern_state(concern))
+            )
+        if not concern_ids:
+            raise Conflict("本村没有待民情分析会研究的诉求", "The village has no concerns waiting for an analysis")
+        if len(changes) > 45:
+            raise Conflict(
+                "待研究的诉求过多，请分次召开（每次至多 45 个屋场恳谈会或村级诉求）",
+                "Too many records for one meeting (at most 45 courtyard meetings or village concerns)",
+            )
+        item = DeliberationModel(
+            item_id,
+            title=data.title,
+            unit_code=village.code,
+            unit_path=village.path,
+            village_code=village.code,
+            village_path=village.path,
+            town_code=town.code,
+            town_path=town.path,
+            root=village.root,
+            path_key=f"{village.path}/#{item_id}",
+            stage="analysis_meeting",
+            concern_ids=list(dict.fromkeys(concern_ids)),
+            convened_on=data.convened_on.isoformat(),
+            place=data.place,
+            meetings={"analysis_meeting": _new_meeting()},
+            transitions=[_transition(actor, "started", "analysis_meeting")],
+            kind="analysis",
+            month=data.month,
+            sources=[c.id for c in sorted(courtyards, key=lambda c: c.created_at)],
+            created_at=now_iso(),
+        )
+        if self.store.deliberation(item_id) is not None:
+            raise Conflict(
+                f"{data.month} 第 {data.session} 次民情分析会已召开", f"That analysis meeting of {data.month} exists"
+            )
+        run = WorkflowRunModel(
+            item_id, kind=WORKFLOW, root=item.root, path_key=item.path_key, open_kind=WORKFLOW, restarts=0
+        )
+        change = Change(
+            item, "deliberation.start", "deliberation", item.unit_path, None, deliberation_state(item), new=True
+        )
+        self.store.write(actor, [change, *changes], runs=[run])
+        self.orchestrator.start(item_id, "analysis_meeting")
+        return self._out(item)
+
     def get(self, principal: Principal, deliberation_id: str) -> DeliberationOut:
         return self._out(self._visible(principal, deliberation_id))
 
     def timeline(self, principal: Principal, deliberation_id: str) -> TimelineOut:
+        """The record's steps and lapses; a courtyard record taken up by an analysis meeting shows the analysis
+        (and the town review after it), and an analysis shows the courtyard meetings that fed it: one story."""
         item = self._visible(principal, deliberation_id)
-        run = self.store.run(item.id)
-        return TimelineOut(id=item.id, items=timeline(item.transitions, run, rules.STAGE_LABELS))
+        related = [*(item.sources or []), item.id, *([item.analysis_id] if item.analysis_id else [])]
+        records = {r.id: r for r in DeliberationModel.batch_get(list(dict.fromkeys(related)))}
+        runs = self.store.runs(list(records))
+        entries: list[TimelineEntry] = []
+        for record_id in dict.fromkeys(related):
+            record = records.get(record_id)
+            if record is None:
+                continue
+            for entry in timeline(record.transitions, runs.get(record_id), rules.STAGE_LABELS):
+                entry.deliberation = record_id
+                entries.append(entry)
+        entries.sort(key=lambda e: e.at)
+        return TimelineOut(id=item.id, items=entries)
 
     def below(self, principal: Principal, code: str, *, limit: int, cursor: str | None) -> DeliberationPage:
         unit = self.grid.visible_unit(principal, code)
@@ -538,7 +750,7 @@ class DeliberationService:
         def once() -> DeliberationModel:
             item = self._visible(principal, deliberation_id)
             before = deliberation_state(item)
-            self._conduct(principal, item, item.stage if item.stage != "closed" else "courtyard_meeting")
+            self._conduct(principal, item, item.stage if item.stage in rules.STAGES else "courtyard_meeting")
             meeting = self._open_meeting(item)
             seen = {(a["kind"], a.get("ref") or a.get("name")) for a in meeting["attendees"]}
             for n, attendee in enumerate(data.attendees):
@@ -603,6 +815,9 @@ class DeliberationService:
             )
         item.transitions = [*item.transitions, _transition(actor, "outcomes", item.stage)]
         self._save(actor, item, before, "deliberation.answers", changes)
+        report_outcomes(
+            [o for c in concerns.values() if c.status == "answered" for o in outcome_of(c, "answered", c.answer)]
+        )
         return self._out(item)
 
     def grades(self, principal: Principal, actor: Actor, deliberation_id: str, data: GradesIn) -> DeliberationOut:
@@ -612,12 +827,12 @@ class DeliberationService:
         self._conduct(principal, item, "analysis_meeting")
         before = deliberation_state(item)
         meeting = self._open_meeting(item)
-        forwarded = item.meetings["courtyard_meeting"]["outcomes"]
+        forwarded = self._for_analysis(item)
         concerns = self.store.concerns([g.concern for g in data.items])
         changes: list[Change] = []
         for n, grade in enumerate(data.items):
             concern = concerns.get(grade.concern)
-            if concern is None or forwarded.get(grade.concern, {}).get("outcome") != "forwarded":
+            if concern is None or grade.concern not in forwarded:
                 raise field_error(f"body.items.{n}.concern", "该诉求未提交民情分析会", "The concern was not forwarded")
             if grade.concern in meeting["outcomes"]:
                 raise Conflict("该诉求已研究分级，不能重复", "The concern is already graded")
@@ -709,6 +924,9 @@ class DeliberationService:
             )
         item.transitions = [*item.transitions, _transition(actor, "outcomes", item.stage)]
         self._save(actor, item, before, "deliberation.decisions", changes)
+        report_outcomes(
+            [o for c in concerns.values() if c.status == "decided" for o in outcome_of(c, "decided", c.decision)]
+        )
         for request in whistles:
             for hook in WHISTLE_HOOKS:
                 try:
@@ -758,6 +976,15 @@ class DeliberationService:
         return self._out(self.store.retrying(5, once))
 
     @staticmethod
+    def _for_analysis(item: DeliberationModel) -> list[str]:
+        """The concerns an analysis meeting grades: all of an analysis record's (forwarded by its courtyard
+        meetings, or logged at the village); of an older record, those its own courtyard meeting forwarded."""
+        if "courtyard_meeting" not in item.meetings:
+            return list(item.concern_ids)
+        courtyard = item.meetings["courtyard_meeting"]["outcomes"]
+        return [c for c, o in courtyard.items() if o.get("outcome") == "forwarded"]
+
+    @staticmethod
     def _unfinished(item: DeliberationModel) -> list[str]:
         """Concerns the current meeting still owes an outcome."""
         stage = item.stage
@@ -765,8 +992,7 @@ class DeliberationService:
         if stage == "courtyard_meeting":
             due = list(item.concern_ids)
         elif stage == "analysis_meeting":
-            courtyard = item.meetings["courtyard_meeting"]["outcomes"]
-            due = [c for c, o in courtyard.items() if o.get("outcome") == "forwarded"]
+            due = DeliberationService._for_analysis(item)
         else:
             analysis = item.meetings["analysis_meeting"]["outcomes"]
             due = [c for c, o in analysis.items() if o.get("action") == "town"]
@@ -802,6 +1028,8 @@ class DeliberationService:
         if nxt == "closed":
             transitions.append(_transition(actor, "closed", None))
             changes = self._close_concerns(item)
+        elif nxt == rules.WAITING_FOR_ANALYSIS:
+            transitions.append(_transition(actor, "forwarded", "analysis_meeting"))
         else:
             item.meetings[nxt] = _new_meeting()
             transitions.append(_transition(actor, "entered", nxt))
@@ -810,7 +1038,7 @@ class DeliberationService:
         self._save(actor, item, before, "deliberation.freeze", changes)
         if meeting.get("score_members"):  # 三比: booked once per meeting and member, whatever replays
             events.publish(events.SCORING_CREDIT, SCORE_EVENT.format(deliberation=item.id))
-        self.orchestrator.advance(item.id, stage, {"next": nxt}, next_step=nxt, final=nxt == "closed")
+        self.orchestrator.advance(item.id, stage, {"next": nxt}, next_step=nxt, final=nxt in rules.ENDED)
         return self._out(item)
 
     def _close_concerns(self, item: DeliberationModel) -> list[Change]:
@@ -893,6 +1121,16 @@ class DeliberationService:
             item, "responsibility.follow_up", "responsibility_item", item.lead_unit_path, before, item_state(item)
         )
         self.store.write(actor, [change, *changes])
+        report_outcomes(
+            [
+                o
+                for c in changes
+                if isinstance(c.item, ConcernModel)
+                for o in outcome_of(
+                    c.item, "item_closed", f"责任清单事项已销号：{item.task}（{SATISFACTION[data.satisfaction]}）"
+                )
+            ]
+        )
         return item_out(item)
 
     def items_below(
@@ -915,7 +1153,7 @@ class DeliberationService:
         unit = self.grid.visible_unit(principal, code)
         lapsed = []
         for run in self.store.lapsed_below(unit.root, unit.path, limit=200):
-            if run.step == "closed":
+            if run.step in rules.ENDED:
                 continue
             lapses = [dict(lp) for lp in run.lapses or []]
             lapsed.append(
@@ -938,8 +1176,8 @@ class DeliberationService:
             item = self.store.deliberation(run.id)
             if item is None:
                 continue
-            if item.stage == "closed":
-                self.store.close_run(item.id)
+            if item.stage in rules.ENDED:
+                self.store.close_run(item.id, "closed" if item.stage == "closed" else rules.WAITING_FOR_ANALYSIS)
                 continue
             if self.orchestrator.is_running(item.id):
                 continue

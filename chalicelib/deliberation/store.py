@@ -58,6 +58,8 @@ class ConcernModel(Model):
     decision = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     logged_by_role = UnicodeAttribute()
+    photos = ListAttribute[str](null=True)  # keys in the uploads bucket (concerns/<county>/...)
+    hotline_ticket = UnicodeAttribute(null=True)  # the 12345 ticket it came from (source hotline)
     version = VersionAttribute()
     by_path = ConcernPathIndex()
 
@@ -94,6 +96,10 @@ class DeliberationModel(Model):
     # stage -> {attendees: [...], outcomes: {concern: {...}}, minutes: {...}, concluded_at}
     meetings = JSONAttribute(default=dict)
     transitions = JSONAttribute(default=list)  # the timeline: [{at, kind, stage, by_role, note}]
+    kind = UnicodeAttribute(null=True)  # None/courtyard: starts at a courtyard meeting; analysis: a village's month
+    month = UnicodeAttribute(null=True)  # analysis: the month it takes up
+    sources = ListAttribute[str](null=True)  # analysis: the courtyard deliberations it took up
+    analysis_id = UnicodeAttribute(null=True)  # courtyard: the analysis that took its forwarded concerns
     created_at = UnicodeAttribute()
     version = VersionAttribute()
     by_path = DeliberationPathIndex()
@@ -293,6 +299,11 @@ class DeliberationStore:
         items = list(result)
         return items, result.last_evaluated_key
 
+    @staticmethod
+    def at_unit(model: type[Any], root: str, path: str, *, condition: Any = None) -> list[Any]:
+        """Records of `model` on the unit at `path` itself, not below it (key prefix "<path>/#")."""
+        return list(model.by_path.query(root, model.path_key.startswith(path + "/#"), filter_condition=condition))
+
     def open_runs(self, kind: str) -> list[WorkflowRunModel]:
         return list(WorkflowRunModel.by_open.query(kind))
 
@@ -352,10 +363,10 @@ class DeliberationStore:
             return False
         return True
 
-    def close_run(self, record_id: str) -> None:
+    def close_run(self, record_id: str, step: str = "closed") -> None:
         actions: list[Action] = [
             WorkflowRunModel.open_kind.remove(),
             WorkflowRunModel.token.remove(),
-            WorkflowRunModel.step.set("closed"),
+            WorkflowRunModel.step.set(step),
         ]
         WorkflowRunModel(record_id).update(actions=actions)

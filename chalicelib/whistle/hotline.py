@@ -15,7 +15,7 @@ from chalicelib.core.auth import Principal
 from chalicelib.core.db import BaseMeta, register_model, transaction
 from chalicelib.core.errors import Conflict, Forbidden, check_version, field_error, not_found
 from chalicelib.core.privacy import mask_name, mask_phone, normalise_phone
-from chalicelib.whistle import rules
+from chalicelib.whistle import rules, to_deliberation  # to_deliberation registers the concern outcome hook
 from chalicelib.whistle.schemas import (
     CallbackIn,
     HotlineDispatchIn,
@@ -62,6 +62,7 @@ class HotlineModel(Model):
     status = UnicodeAttribute()
     whistle_ticket = UnicodeAttribute(null=True)
     concern_unit = UnicodeAttribute(null=True)
+    concern = UnicodeAttribute(null=True)  # the village concern it became (deliberation slice)
     outcome = UnicodeAttribute(null=True)
     resolved = BooleanAttribute(null=True)
     satisfied = BooleanAttribute(null=True)
@@ -74,6 +75,7 @@ def hotline_out(item: HotlineModel) -> HotlineOut:
         id=item.id, agency=item.agency, kind=item.kind, category=item.category, text=item.text, caller=item.caller,
         unit=item.unit_code, unit_path=item.unit_path, received_at=item.received_at, due=item.due,
         status=item.status, whistle_ticket=item.whistle_ticket, concern_unit=item.concern_unit, outcome=item.outcome,
+        concern=item.concern,
         resolved=item.resolved, satisfied=item.satisfied, history=[dict(h) for h in item.history or []],
         version=int(item.version or 0),
     )  # fmt: skip
@@ -173,6 +175,7 @@ class HotlineService:
                     "body.concern_unit", "须为您辖区内的村（社区）", "A village in your scope is required"
                 )
             item.concern_unit = unit.code
+            item.concern = to_deliberation.forward(item, unit, actor)
         self._save(item, actor, f"hotline.{data.to}", before)
         return hotline_out(item)
 
@@ -186,6 +189,13 @@ class HotlineService:
         item.outcome = data.text
         self._save(item, actor, "hotline.outcome", before)
         return hotline_out(item)
+
+    def report_outcome(self, item: HotlineModel, actor: Actor, text: str) -> None:
+        """The outcome of the village concern a forwarded ticket became (to_deliberation's hook)."""
+        before = _state(item)
+        self._step(item, actor, "outcome", now())
+        item.outcome = text
+        self._save(item, actor, "hotline.outcome", before)
 
     def callback(
         self, principal: Principal, actor: Actor, hotline_id: str, data: CallbackIn, if_match: int | None

@@ -294,6 +294,7 @@ class HotlineOut(Out):
     status: str
     whistle_ticket: str | None
     concern_unit: str | None
+    concern: str | None = Field(None, description="转成的村（社区）诉求 / the village concern it became")
     outcome: str | None
     resolved: bool | None
     satisfied: bool | None

@@ -67,7 +67,21 @@ def _deliberation(api: ApiClient, group: str, stage: str, concerns: int = 1) -> 
         _ok(api, "POST", f"{base}/attendance", {"attendees": [{"kind": "cadre", "name": "矩阵"}]})
         _ok(api, "POST", f"{base}/minutes", {"text": "矩阵纪要"})
         _ok(api, "POST", f"{base}/minutes/freeze")
+        if step == 0:  # the village's analysis meeting takes up what the courtyard meetings forwarded
+            record = analysis(api, _village(group))
+            base, ids = f"/v1/deliberations/{record['id']}", list(record["concerns"])
     return {"id": record["id"], "concerns": ids, "next": 0}
+
+
+_SESSIONS: dict[tuple[int, str], int] = {}
+
+
+def analysis(api: ApiClient, village: str) -> dict[str, Any]:
+    """The village's next (called) analysis meeting: it takes whatever courtyard meetings have forwarded."""
+    n = _SESSIONS[(id(api), village)] = _SESSIONS.get((id(api), village), 0) + 1
+    body = {"village": village, "month": "2026-11", "session": n, "title": "矩阵分析会",
+            "convened_on": "2026-11-20", "place": "矩阵村部"}  # fmt: skip
+    return _admin_post(api, "/v1/analysis-meetings", body)
 
 
 def deliberation(api: ApiClient, group: str, stage: str = "courtyard_meeting") -> dict[str, Any]:
@@ -95,6 +109,33 @@ def ready_to_freeze(api: ApiClient, group: str) -> str:
     _ok(api, "POST", f"{base}/attendance", {"attendees": [{"kind": "cadre", "name": "矩阵"}]})
     _ok(api, "POST", f"{base}/minutes", {"text": "矩阵纪要"})
     return str(record["id"])
+
+
+CORRECTION = {"stage": "courtyard_meeting", "text": "矩阵更正", "reason": "矩阵理由"}
+
+
+def concluded(api: ApiClient, group: str) -> str:
+    """A fresh courtyard deliberation whose minutes are frozen (it closed: the concern was answered)."""
+    record_id = ready_to_freeze(api, group)
+    _ok(api, "POST", f"/v1/deliberations/{record_id}/minutes/freeze")
+    return record_id
+
+
+def _correcting(api: ApiClient, group: str, window: int) -> str:
+    record_id = concluded(api, group)
+    with mock.patch.dict(workflows.DURATIONS, {"minutes_review": window}):
+        _ok(api, "POST", f"/v1/deliberations/{record_id}/corrections", CORRECTION)
+    base = f"/v1/deliberations/{record_id}/corrections/courtyard_meeting-v2"
+    if window:
+        _ok(api, "POST", f"{base}/objections", {"text": "矩阵异议"})
+    else:
+        _ok(api, "POST", f"{base}/confirm")
+    return base
+
+
+def correcting(api: ApiClient, group: str) -> str:
+    """One shared correction in review (3 days) with one objection: confirm, object and reply repeat."""
+    return str(_pooled(api, group, "correcting", lambda: {"base": _correcting(api, group, 86400)})["base"])
 
 
 def _items(api: ApiClient, group: str, lead: str) -> dict[str, Any]:
@@ -166,6 +207,21 @@ def published(api: ApiClient, village: str, leaf: str) -> str:
 
 
 # -- requests ----------------------------------------------------------------------------------------------
+def _forward(api: ApiClient, group: str) -> int:
+    """A courtyard meeting of `group` that forwarded a concern, ready for the next analysis meeting; the session."""
+    if group:
+        made = _deliberation(api, group, "courtyard_meeting")
+        base = f"/v1/deliberations/{made['id']}"
+        _ok(api, "POST", f"{base}/answers", {"items": [{"concern": made["concerns"][0], "outcome": "forwarded"}]})
+        _ok(api, "POST", f"{base}/attendance", {"attendees": [{"kind": "cadre", "name": "矩阵"}]})
+        _ok(api, "POST", f"{base}/minutes", {"text": "矩阵纪要"})
+        _ok(api, "POST", f"{base}/minutes/freeze")
+        record = _POOLS.setdefault((id(api), group, "forwarding"), (api, {"n": 0}))[1]
+        record["n"] += 1
+        return int(record["n"])
+    return 0
+
+
 def _case(permission: str, build: Callable[[ApiClient, str, str], Req], status: int = 404) -> Case:
     """`build(api, group, leaf)`: own scope in 鹊山村第一组, other scope in 清泉河村第一组."""
 
@@ -180,6 +236,13 @@ def _case(permission: str, build: Callable[[ApiClient, str, str], Req], status: 
 
 def _d(api: ApiClient, group: str, make: Callable[[], str]) -> str:
     return make() if group else DUMMY
+
+
+def _c(api: ApiClient, group: str, *, fresh: bool = False) -> str:
+    """The path of a correction of `group` (shared, in review; or fresh, ready to freeze); a dummy without one."""
+    if not group:
+        return f"/v1/deliberations/{DUMMY}/corrections/courtyard_meeting-v2"
+    return _correcting(api, group, 0) if fresh else correcting(api, group)
 
 
 def _village(group: str) -> str:
@@ -245,6 +308,9 @@ CASES: dict[str, Case] = {
             "POST", f"/v1/concerns/{_d(api, g, lambda: concern(api, leaf))}/answer", {"answer": "矩阵答复"}
         ),
     ),
+    "POST /v1/concern-photos": Case(
+        own=lambda api, a, n: Req("POST", "/v1/concern-photos", {"content_type": "image/jpeg", "size": 1000})
+    ),
     "GET /v1/units/{code}/concerns": Case(
         own=lambda api, a, n: Req("GET", f"/v1/units/{own_unit(a)}/concerns"),
         other=lambda api, a, n: Req("GET", f"/v1/units/{OTHER_UNIT}/concerns"),
@@ -256,6 +322,22 @@ CASES: dict[str, Case] = {
         ),
         other=lambda api, a, n: Req("POST", "/v1/deliberations", _start_body(api, OTHER_GROUP)),
         other_status=422,
+    ),
+    "POST /v1/analysis-meetings": _case(
+        "deliberations:analyse",
+        lambda api, g, leaf: Req(
+            "POST",
+            "/v1/analysis-meetings",
+            {
+                "village": _village(g) if g else OWN_VILLAGE,
+                "month": "2026-10",
+                "session": 1 + _forward(api, g),
+                "title": "矩阵分析会",
+                "convened_on": "2026-10-30",
+                "place": "矩阵村部",
+            },
+        ),
+        status=422,
     ),
     "GET /v1/deliberations/{id}": _case(
         "deliberations:read",
@@ -293,6 +375,28 @@ CASES: dict[str, Case] = {
         lambda api, g, leaf: Req(
             "POST", f"/v1/deliberations/{_d(api, g, lambda: ready_to_freeze(api, g))}/minutes/freeze"
         ),
+    ),
+    "POST /v1/deliberations/{id}/corrections": _case(
+        "deliberations:convene",
+        lambda api, g, leaf: Req(
+            "POST", f"/v1/deliberations/{_d(api, g, lambda: concluded(api, g))}/corrections", CORRECTION
+        ),
+    ),
+    "POST /v1/deliberations/{id}/corrections/{correction}/confirm": _case(
+        "deliberations:confirm",
+        lambda api, g, leaf: Req("POST", f"{_c(api, g)}/confirm"),
+    ),
+    "POST /v1/deliberations/{id}/corrections/{correction}/objections": _case(
+        "deliberations:confirm",
+        lambda api, g, leaf: Req("POST", f"{_c(api, g)}/objections", {"text": "矩阵异议"}),
+    ),
+    "POST /v1/deliberations/{id}/corrections/{correction}/objections/{n}/replies": _case(
+        "deliberations:convene",
+        lambda api, g, leaf: Req("POST", f"{_c(api, g)}/objections/1/replies", {"text": "矩阵答复"}),
+    ),
+    "POST /v1/deliberations/{id}/corrections/{correction}/freeze": _case(
+        "deliberations:convene",
+        lambda api, g, leaf: Req("POST", f"{_c(api, g, fresh=True)}/freeze"),
     ),
     # responsibility list
     "GET /v1/responsibility-items/{id}": _case(

@@ -47,7 +47,7 @@ def test_impossible_counts_are_refused(counts: tuple[int, int, int, int, int], r
 def test_a_deliberation_goes_up_only_when_a_concern_is_sent_up() -> None:
     assert rules.next_stage("courtyard_meeting", {"a": {"outcome": "answered"}}) == "closed"
     assert rules.next_stage("courtyard_meeting", {"a": {"outcome": "answered"}, "b": {"outcome": "forwarded"}}) == (
-        "analysis_meeting"
+        "forwarded"  # waits for the village's analysis meeting of the month, a record of its own
     )
     assert rules.next_stage("analysis_meeting", {"a": {"action": "assign"}}) == "closed"
     assert rules.next_stage("analysis_meeting", {"a": {"action": "assign"}, "b": {"action": "town"}}) == "town_review"
