@@ -6,7 +6,6 @@ Members are read through the members slice's store (never written here)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -42,6 +41,7 @@ from chalicelib.core import events
 from chalicelib.core.audit import AuditStore
 from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.errors import Conflict, FieldError, Forbidden, check_version, field_error, not_found
+from chalicelib.core.ids import new_id
 from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.grid.schemas import LEVELS
 from chalicelib.grid.service import GridService
@@ -181,7 +181,7 @@ class CommunityService:
         if data.category not in self.catalogue.codes("community_need"):
             raise field_error("body.category", "需求类别不在目录中", "Unknown need category")
         item = NeedModel(
-            str(uuid.uuid4()),
+            new_id(),
             title=data.title,
             description=data.description,
             category=data.category,
@@ -353,7 +353,7 @@ class CommunityService:
             if need is None or not principal.sees_unit(need.unit_path) or claim is None or claim.state != "active":
                 raise field_error("body.need", "该党员未认领此需求", "The member holds no claim on this need")
         half_hours = int(data.hours * 2)
-        record_id = str(uuid.uuid4())
+        record_id = new_id()
         item = ServiceRecordModel(
             record_id,
             member_id=member.id,

@@ -38,3 +38,8 @@ def new_id() -> str:
     seed, counter = current
     counter[0] += 1
     return str(uuid.uuid5(_NAMESPACE, f"{seed}#{counter[0]}"))
+
+
+def new_hex() -> str:
+    """`new_id` as 32 hex digits (ids that appear in URLs and file names)."""
+    return new_id().replace("-", "")

@@ -4,7 +4,6 @@ count is read from the members slice (full members of the branch living in the v
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +11,7 @@ from chalicelib.core import workflows
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.errors import field_error, not_found
+from chalicelib.core.ids import new_id
 from chalicelib.core.privacy import mask_name
 from chalicelib.deliberation import rules
 from chalicelib.deliberation.orchestration import Orchestrator
@@ -133,7 +133,7 @@ class DecisionService:
         if village.level != "village":
             raise field_error("body.village", "四议两公开由村（社区）办理", "四议两公开 is run by a village")
         item = VillageDecisionModel(
-            str(uuid.uuid4()),
+            new_id(),
             village_code=village.code,
             village_path=village.path,
             root=village.root,

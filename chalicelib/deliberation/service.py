@@ -20,6 +20,7 @@ from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.errors import Conflict, Forbidden, field_error, not_found
+from chalicelib.core.ids import new_id
 from chalicelib.core.observability import logger
 from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.core.privacy import mask_name
@@ -474,7 +475,7 @@ class DeliberationService:
             unit_code, unit_path, root = unit.code, unit.path, unit.root
         keys = photos.check(data.photos, root) if data.photos else None
         item = ConcernModel(
-            str(uuid.uuid4()),
+            new_id(),
             text=data.text,
             category=data.category,
             household_id=household_id,
@@ -579,7 +580,7 @@ class DeliberationService:
             raise field_error("body.unit", "该单元不在某村、某镇之下", "The unit is not under a village and a town")
         found = self.store.concerns(data.concerns)
         changes: list[Change] = []
-        item_id = str(uuid.uuid4())
+        item_id = new_id()
         for n, concern_id in enumerate(dict.fromkeys(data.concerns)):
             concern = found.get(concern_id)
             field = f"body.concerns.{n}"
@@ -848,7 +849,7 @@ class DeliberationService:
                 for m, code in enumerate(grade.responsible_units):
                     self._unit_field(principal, code, f"body.items.{n}.responsible_units.{m}")
                 responsibility = ResponsibilityItemModel(
-                    str(uuid.uuid4()),
+                    new_id(),
                     deliberation_id=item.id,
                     concern_id=concern.id,
                     task=grade.task or "",

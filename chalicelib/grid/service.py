@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
@@ -430,7 +428,7 @@ class GridService:
                 f"该单元已有在任{HEAD_LABELS[role]}，请先办理离任",
                 "The unit already has a current head; end that appointment first",
             )
-        appointment_id = str(uuid.uuid4())
+        appointment_id = new_id()
         profile = None
         if data.create_account:
             if not data.username:

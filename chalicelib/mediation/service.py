@@ -10,7 +10,6 @@ escalated to the village but no longer edits it.
 from __future__ import annotations
 
 import statistics
-import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -19,6 +18,7 @@ from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.errors import Conflict, Forbidden, check_version, field_error, not_found
+from chalicelib.core.ids import new_hex
 from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.core.privacy import mask_id_number, mask_name, mask_phone
 from chalicelib.grid.service import GridService
@@ -382,7 +382,7 @@ class MediationService:
         if registered > today():
             raise field_error("body.registered_on", "登记日期不能晚于今天", "Registration cannot be in the future")
         item = MediationCaseModel(
-            uuid.uuid4().hex,
+            new_hex(),
             number="",
             committee_id=committee.id,
             year=registered.year,
@@ -910,7 +910,7 @@ class MediationService:
         if data.kind != "committee" and data.number_prefix:
             raise field_error("body.number_prefix", "只有调委会编案号", "Only a committee numbers cases")
         item = MediationTeamModel(
-            uuid.uuid4().hex,
+            new_hex(),
             name=data.name,
             kind=data.kind,
             number_prefix=data.number_prefix,
@@ -954,7 +954,7 @@ class MediationService:
         team.mediators = [
             *team.mediators,
             {
-                "id": uuid.uuid4().hex[:12],
+                "id": new_hex()[:12],
                 "name": data.name,
                 "phone": data.phone,
                 "member": data.member,

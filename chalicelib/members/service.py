@@ -3,7 +3,6 @@ history, masked answers and audited unmasking."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, FieldError, check_version, field_error, not_found
+from chalicelib.core.ids import new_id
 from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.core.privacy import mask_id_number, mask_phone
 from chalicelib.grid.schemas import LEVELS
@@ -115,7 +115,7 @@ class MemberService:
         if data.status == "probationary" and probation_end is None:
             probation_end = _one_year_later(data.join_date)
         item = MemberModel(
-            str(uuid.uuid4()),
+            new_id(),
             name=data.name,
             gender=data.gender,
             birth_date=card.birth_date.isoformat(),

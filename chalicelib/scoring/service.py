@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -13,6 +12,7 @@ from typing import Any, TypeVar
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.errors import Conflict, Forbidden, check_version, field_error, not_found
+from chalicelib.core.ids import new_hex
 from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.grid.schemas import LEVELS
 from chalicelib.grid.service import GridService
@@ -333,7 +333,7 @@ class ScoringService:
         note: str | None,
     ) -> EntryModel:
         now = _iso(self.clock())
-        entry_id = uuid.uuid4().hex
+        entry_id = new_hex()
         period = rules.period_of(occurred_on)
         per = int(rule.points)
         return EntryModel(
