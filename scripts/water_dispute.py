@@ -29,9 +29,9 @@ from typing import Any
 
 import requests
 
-VILLAGE = "430182-DCQ-QS"
-UPSTREAM = "430182-DCQ-QS-P01-Z01"
-DOWNSTREAM = "430182-DCQ-QS-P01-Z02"
+VILLAGE = "430182-XDP-XT"  # 夏铎铺镇新塘村 (a demo name: the article names no village)
+UPSTREAM = "430182-XDP-XT-P01-Z01"
+DOWNSTREAM = "430182-XDP-XT-P01-Z02"
 MARK = "夏铎铺灌溉用水纠纷"
 STEPS = (
     "upstream_courtyard",
@@ -115,20 +115,20 @@ class Walkthrough:
 
     # -- steps -------------------------------------------------------------------------------------
     def upstream_courtyard(self) -> None:
-        self.courtyard("upstream", UPSTREAM, "qs-group", "周家屋场",
+        self.courtyard("upstream", UPSTREAM, "xdp-group", "周家屋场",
                        [{"kind": "grid_head", "name": "张良科"}, {"kind": "resident", "name": "周建国"},
                         {"kind": "cadre", "name": "刘晓华"}])  # fmt: skip
 
     def downstream_courtyard(self) -> None:
-        self.courtyard("downstream", DOWNSTREAM, "qs-area", "李家屋场",
+        self.courtyard("downstream", DOWNSTREAM, "xdp-area", "李家屋场",
                        [{"kind": "resident", "name": "李桂香"}, {"kind": "cadre", "name": "刘晓华"}])  # fmt: skip
 
     def analysis_started(self) -> None:
         if "analysis" in self.state:
             return
-        body = {"village": VILLAGE, "month": date.today().strftime("%Y-%m"), "title": "鹊山村月度民情分析会",
-                "convened_on": date.today().isoformat(), "place": "鹊山村党群服务中心"}  # fmt: skip
-        self.state["analysis"] = self.call("POST", "/v1/analysis-meetings", "qs-village", body)["id"]
+        body = {"village": VILLAGE, "month": date.today().strftime("%Y-%m"), "title": "新塘村月度民情分析会",
+                "convened_on": date.today().isoformat(), "place": "新塘村党群服务中心"}  # fmt: skip
+        self.state["analysis"] = self.call("POST", "/v1/analysis-meetings", "xdp-village", body)["id"]
         self.save()
 
     def analysis_graded(self) -> None:
@@ -139,7 +139,7 @@ class Walkthrough:
         items = [{"concern": c, "grade": "important", "action": "town"} for c in got["concerns"]
                  if c not in graded]  # fmt: skip
         if items:
-            self.call("POST", f"/v1/deliberations/{delib}/grades", "qs-village", {"items": items})
+            self.call("POST", f"/v1/deliberations/{delib}/grades", "xdp-village", {"items": items})
 
     def analysis_concluded(self) -> None:
         delib = self.state["analysis"]
@@ -148,11 +148,11 @@ class Walkthrough:
         base = f"/v1/deliberations/{delib}"
         self.waiting(delib, "analysis_meeting")
         attendees = [{"kind": "cadre", "name": "刘晓华"}, {"kind": "grid_head", "name": "杨志强"}]
-        self.call("POST", f"{base}/attendance", "qs-village", {"attendees": attendees})
+        self.call("POST", f"{base}/attendance", "xdp-village", {"attendees": attendees})
         text = "两组争水涉及水源和管网，村级无法解决，提请镇民情研判会。"
-        self.call("POST", f"{base}/minutes", "qs-village", {"text": text})
-        self.call("POST", f"{base}/minutes/confirm", "qs-village")
-        self.call("POST", f"{base}/minutes/freeze", "qs-village")
+        self.call("POST", f"{base}/minutes", "xdp-village", {"text": text})
+        self.call("POST", f"{base}/minutes/confirm", "xdp-village")
+        self.call("POST", f"{base}/minutes/freeze", "xdp-village")
 
     def town_decided(self) -> None:
         delib = self.state["analysis"]
@@ -166,17 +166,17 @@ class Walkthrough:
              "whistle": whistle if n == 0 else None}
             for n, c in enumerate(got["concerns"])
         ]  # fmt: skip
-        self.call("POST", f"/v1/deliberations/{delib}/decisions", "dcq-town", {"items": items})
+        self.call("POST", f"/v1/deliberations/{delib}/decisions", "xdp-town", {"items": items})
 
     def town_concluded(self) -> None:
         delib = self.state["analysis"]
         if self.record(delib)["stage"] != "town_review":
             return
         base = f"/v1/deliberations/{delib}"
-        self.call("POST", f"{base}/attendance", "dcq-town", {"attendees": [{"kind": "department", "name": "水利站"}]})
-        self.call("POST", f"{base}/minutes", "dcq-town", {"text": "一事一策：引自来水，轮灌；吹哨水利局报到。"})
-        self.call("POST", f"{base}/minutes/confirm", "dcq-town")
-        self.call("POST", f"{base}/minutes/freeze", "dcq-town")
+        self.call("POST", f"{base}/attendance", "xdp-town", {"attendees": [{"kind": "department", "name": "水利站"}]})
+        self.call("POST", f"{base}/minutes", "xdp-town", {"text": "一事一策：引自来水，轮灌；吹哨水利局报到。"})
+        self.call("POST", f"{base}/minutes/confirm", "xdp-town")
+        self.call("POST", f"{base}/minutes/freeze", "xdp-town")
         self.waiting(delib, "closed")
 
     # -- running -----------------------------------------------------------------------------------
@@ -187,7 +187,7 @@ class Walkthrough:
 
     def timeline(self) -> list[dict[str, Any]]:
         start = self.state.get("upstream") or self.state["analysis"]
-        items: list[dict[str, Any]] = self.call("GET", f"/v1/deliberations/{start}/timeline", "qs-village")["items"]
+        items: list[dict[str, Any]] = self.call("GET", f"/v1/deliberations/{start}/timeline", "xdp-village")["items"]
         return items
 
 

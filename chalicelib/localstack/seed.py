@@ -41,6 +41,13 @@ DEMO_UNITS: tuple[tuple[str, str, str], ...] = (
     (f"{CITY}/CJ/MJT/P01", "梅家田社区第一片", "area"),
     (f"{CITY}/CJ/MJT/P01/Z01", "第一组", "group"),
     (f"{CITY}/CJ/MJT/P01/Z01/L01", "第一邻", "neighbourhood"),
+    # 夏铎铺镇: two groups of one village quarrel over irrigation water; 民情三会 brings tap water (seeds/).
+    # The article names no village: 新塘村 and its 屋场 are demo names.
+    (f"{CITY}/XDP", "夏铎铺镇", "town"),
+    (f"{CITY}/XDP/XT", "新塘村", "village"),
+    (f"{CITY}/XDP/XT/P01", "新塘村第一片", "area"),
+    (f"{CITY}/XDP/XT/P01/Z01", "第一组（周家屋场，上游）", "group"),
+    (f"{CITY}/XDP/XT/P01/Z02", "第二组（李家屋场，下游）", "group"),
 )
 
 
@@ -83,6 +90,11 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("mjt-area", "谢建华（梅家田社区第一片 片长）", "area_head", "unit", f"{CITY}/CJ/MJT/P01"),
     DemoAccount("cj-town", "城郊街道 街道干部", "town_cadre", "unit", f"{CITY}/CJ"),
     DemoAccount("housing-bureau", "宁乡市住建局 工作人员", "department", "department", "housing"),
+    # 夏铎铺镇's water dispute through 民情三会 (scripts/water_dispute.py)
+    DemoAccount("xdp-group", "新塘村第一组 组长", "group_head", "unit", f"{CITY}/XDP/XT/P01/Z01"),
+    DemoAccount("xdp-area", "新塘村第一片 片长", "area_head", "unit", f"{CITY}/XDP/XT/P01"),
+    DemoAccount("xdp-village", "新塘村 村干部", "village_cadre", "unit", f"{CITY}/XDP/XT"),
+    DemoAccount("xdp-town", "夏铎铺镇 镇干部", "town_cadre", "unit", f"{CITY}/XDP"),
 )
 AGENCY_CLIENT = DemoAccount(
     "agency-12345", "12345 政务服务便民热线（机器客户端）", "department", "department", "hotline12345", machine=True

@@ -58,12 +58,12 @@ def test_the_water_dispute_goes_from_two_courtyards_to_the_town_across_a_restart
         assert ("forwarded", "analysis_meeting", upstream) in steps
         assert ("collected", "analysis_meeting", upstream) in steps
         assert steps[0] == ("started", "courtyard_meeting", upstream) and steps[-1] == ("closed", None, analysis)
-        merged = walk.call("GET", f"/v1/deliberations/{analysis}/timeline", "qs-village")["items"]
+        merged = walk.call("GET", f"/v1/deliberations/{analysis}/timeline", "xdp-village")["items"]
         assert ("concluded", "courtyard_meeting", downstream) in [
             (e["kind"], e["stage"], e["deliberation"]) for e in merged
         ]
         for concern in closed["concerns"]:
-            assert walk.call("GET", f"/v1/concerns/{concern}", "qs-village")["status"] == "closed"
+            assert walk.call("GET", f"/v1/concerns/{concern}", "xdp-village")["status"] == "closed"
         second.assert_stopped_cleanly(second.stop())
     finally:
         second.kill()
