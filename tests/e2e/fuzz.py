@@ -61,12 +61,15 @@ def id_number(first17: str) -> str:
 
 
 @contextlib.contextmanager
-def patient_stack(state_dir: Path, start_timeout: float = 240.0) -> Iterator[StackProcess]:
+def patient_stack(
+    state_dir: Path, start_timeout: float = 240.0, *, save_interval: float = 2.0
+) -> Iterator[StackProcess]:
     """A stack for the quality checks on a busy machine: waits longer for /health, and a slow stop is not a
     failure here (tests/e2e/test_local_stack.py checks the clean stop)."""
     old = stack_process.START_TIMEOUT
     stack_process.START_TIMEOUT = start_timeout
     running = StackProcess(state_dir)
+    running.save_interval = save_interval
     try:
         running.start()
     finally:
