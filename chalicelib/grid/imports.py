@@ -35,7 +35,7 @@ import warnings
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -909,6 +909,9 @@ def _batch_put(items: list[Model]) -> None:
             batch.save(item)
 
 
+_POOL: list[ThreadPoolExecutor] = []  # one pool a process: starting 8 threads a call waited on the GIL each time
+
+
 def _in_parallel(calls: list[tuple[Any, ...]]) -> None:
     """Independent DynamoDB calls, WRITE_THREADS at a time (each is a network round trip); the first error
     is raised once all have finished."""
@@ -916,9 +919,12 @@ def _in_parallel(calls: list[tuple[Any, ...]]) -> None:
         for fn, *args in calls:
             fn(*args)
         return
-    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-        for done in [pool.submit(fn, *args) for fn, *args in calls]:
-            done.result()
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="import-write"))
+    futures = [_POOL[0].submit(fn, *args) for fn, *args in calls]
+    wait(futures)
+    for done in futures:
+        done.result()
 
 
 TRANSACT_MAX = 100  # actions per TransactWriteItems (the DynamoDB limit)
