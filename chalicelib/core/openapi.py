@@ -35,6 +35,18 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
 }
 
+# Open311 (GeoReport v2) answers its own errors as a list of {code, description}; the framework in front of a
+# handler (unreadable query, busy) still answers with Error. Routes of these tags document both.
+OPEN311_ERRORS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+    },
+}
+FOREIGN_ERRORS = {"open311": ("Open311Errors", ("400", "403", "404", "422", "503"))}
+
 _ERRORS = {
     "400": "请求格式错误 / Bad request",
     "401": "未登录或令牌无效 / Unauthenticated",
@@ -117,8 +129,13 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     elif spec.content_type != "application/json":
         ok["content"] = {spec.content_type: {"schema": {"type": "string"}}}
     responses: dict[str, Any] = {str(spec.status): ok}
-    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    schema: dict[str, Any] = {"$ref": "#/components/schemas/Error"}
     codes = ["400", "422", "503"] if spec.permission == PUBLIC else list(_ERRORS)
+    if spec.tag in FOREIGN_ERRORS:
+        name, foreign_codes = FOREIGN_ERRORS[spec.tag]
+        schema = {"anyOf": [schema, {"$ref": f"#/components/schemas/{name}"}]}
+        codes = list(foreign_codes)
+    error = {"content": {"application/json": {"schema": schema}}}
     for code in codes:
         responses[code] = {"description": _ERRORS[code], **error}
     op["responses"] = responses
@@ -127,7 +144,7 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_openapi(version: str) -> dict[str, Any]:
-    components: dict[str, Any] = {"Error": ERROR_SCHEMA}
+    components: dict[str, Any] = {"Error": ERROR_SCHEMA, "Open311Errors": OPEN311_ERRORS_SCHEMA}
     paths: dict[str, Any] = {}
     for spec in sorted(ROUTES, key=lambda s: (s.path, s.method)):
         paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, components)

@@ -29,12 +29,13 @@ import hashlib
 import io
 import json
 import re
+import time
 import uuid
 import warnings
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -48,6 +49,7 @@ from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal
 from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.db import BaseMeta, register_model, transaction
+from chalicelib.core.db import _connection as db_connection
 from chalicelib.core.errors import BadRequest, Conflict, FieldError, not_found
 from chalicelib.core.observability import logger
 from chalicelib.core.privacy import is_mobile, mask_id_number, normalise_phone
@@ -907,6 +909,9 @@ def _batch_put(items: list[Model]) -> None:
             batch.save(item)
 
 
+_POOL: list[ThreadPoolExecutor] = []  # one pool a process: starting 8 threads a call waited on the GIL each time
+
+
 def _in_parallel(calls: list[tuple[Any, ...]]) -> None:
     """Independent DynamoDB calls, WRITE_THREADS at a time (each is a network round trip); the first error
     is raised once all have finished."""
@@ -914,9 +919,36 @@ def _in_parallel(calls: list[tuple[Any, ...]]) -> None:
         for fn, *args in calls:
             fn(*args)
         return
-    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-        for done in [pool.submit(fn, *args) for fn, *args in calls]:
-            done.result()
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="import-write"))
+    futures = [_POOL[0].submit(fn, *args) for fn, *args in calls]
+    wait(futures)
+    for done in futures:
+        done.result()
+
+
+TRANSACT_MAX = 100  # actions per TransactWriteItems (the DynamoDB limit)
+CONFLICT_RETRIES = 5
+
+
+def _add_counters(chunk: list[tuple[str, list[Any]]]) -> None:
+    """Up to 100 units' counter updates (ADD, no condition) in one TransactWriteItems instead of one UpdateItem
+    each: applied whole or not at all, each attempt with its own ClientRequestToken (botocore's retries of one
+    attempt apply it once). A conflict with a concurrent write of one of the units is retried after a pause."""
+    from pynamodb.exceptions import TransactWriteError  # noqa: PLC0415 - the import path only
+    from pynamodb.transactions import TransactWrite  # noqa: PLC0415
+
+    for attempt in range(CONFLICT_RETRIES):
+        try:
+            with TransactWrite(connection=db_connection(), client_request_token=uuid.uuid4().hex) as tx:
+                for code, actions in chunk:
+                    tx.update(UnitSystemModel(code), actions=actions)
+            return
+        except TransactWriteError as e:
+            reasons = {r.code for r in (e.cancellation_reasons or []) if r is not None}
+            if "TransactionConflict" not in reasons or attempt == CONFLICT_RETRIES - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
 
 
 def _update_unit(code: str, actions: list[Any], condition: Any = None) -> None:
@@ -926,7 +958,7 @@ def _update_unit(code: str, actions: list[Any], condition: Any = None) -> None:
 
 
 class BulkWriter:
-    """Writes a checked plan: BatchWriteItem for the items, one UpdateItem per affected unit for counters.
+    """Writes a checked plan: BatchWriteItem for the items, TransactWriteItems of 100 units for counters.
 
     Households and units: the items first, then the counters. Appointments: the counters first, as the
     appointed unit's UpdateItem also sets its head under `attribute_not_exists(head)`; a unit that got a
@@ -1023,7 +1055,8 @@ class BulkWriter:
         updates = [
             (code, counter_actions(deltas.get(code, {}), tags.get(code, {}))) for code in sorted({*deltas, *tags})
         ]
-        _in_parallel([(_update_unit, code, actions) for code, actions in updates if actions])
+        updates = [(code, actions) for code, actions in updates if actions]
+        _in_parallel([(_add_counters, updates[i : i + TRANSACT_MAX]) for i in range(0, len(updates), TRANSACT_MAX)])
         return lost
 
     def _heads(self, rows: list[Planned], deltas: dict[str, dict[str, int]]) -> list[RowError]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from xml.sax.saxutils import escape
 
 from pydantic import ValidationError
 
@@ -295,6 +294,8 @@ def _xml_value(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    from xml.sax.saxutils import escape  # noqa: PLC0415 - XML answers only
+
     return escape(str(value))
 
 

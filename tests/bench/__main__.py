@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from tests.bench import county, load, members, scoring
+from tests.bench import county, load, members, package, scoring, transitions
 from tests.bench.dynamo import GET_MAX_CALLS, record_calls
 from tests.bench.imports import ROOT, cold_import_ratio
 
@@ -135,21 +135,67 @@ def scoring_figures() -> list[Figure]:
 
 
 def load_figures() -> list[Figure]:
-    """Read load on the local stack (tests/bench/load.py): p50 and requests/s as ratios to GET /health."""
-    loads = load.run()
-    bare = loads[0]
-    out = [Figure(f"load, {load.CLIENTS} clients: {bare.route}", f"p50 {bare.p50_ms:.0f} ms, {bare.rps:.1f} req/s",
-                  "baseline", "-")]  # fmt: skip
-    for x in loads[1:]:
-        ratio = x.p50_ms / bare.p50_ms
+    """locust against the local stack with the county loaded (tests/bench/load.py): ratios to GET /health."""
+    result = load.run()
+    b, mix = result.bare, result.mix
+    out = [
+        Figure(
+            f"load: county x{result.scale} ({result.items} items, loaded in {result.seed_s:.0f} s), "
+            f"{load.CLIENTS} users, bare GET /health",
+            f"{b.rps:.1f} req/s, p50 {b.p50_ms:.0f} / p95 {b.p95_ms:.0f} / p99 {b.p99_ms:.0f} ms",
+            "baseline",
+            "-",
+        ),
+        Figure(
+            "load: the mix (cadre reads, forms, Open311 polling) / bare",
+            f"req/s {mix.rps / b.rps:.2f}, p50 {mix.p50_ms / b.p50_ms:.2f}, p95 {mix.p95_ms / b.p95_ms:.2f}, "
+            f"p99 {mix.p99_ms / b.p99_ms:.2f}; errors {100 * mix.error_rate:.2f} % of {mix.requests}",
+            "no errors",
+            "ok" if mix.errors == 0 else "MISS",
+        ),
+    ]
+    for x in result.routes:
         out.append(
             Figure(
-                f"load, {load.CLIENTS} clients: {x.route} p50 / bare",
-                f"{ratio:.2f} (p50 {x.p50_ms:.0f} ms, p95 {x.p95_ms:.0f} ms, {x.rps:.1f} req/s, {x.errors} errors)",
-                "≤ 10, no errors",
-                "ok" if ratio <= 10 and x.errors == 0 else "MISS",
+                f"load: {x.route} / bare",
+                f"p50 {x.p50_ms / b.p50_ms:.2f}, p95 {x.p95_ms / b.p95_ms:.2f}, p99 {x.p99_ms / b.p99_ms:.2f} "
+                f"({x.rps:.1f} req/s, {x.errors} errors of {x.requests})",
+                "no errors",
+                "ok" if x.errors == 0 else "MISS",
             )
         )
+    return out
+
+
+def package_figures() -> list[Figure]:
+    p = package.measure()
+    return [
+        Figure(
+            "deployment package (requirements.txt closure + app, zipped; tests/bench/package.py)",
+            f"{p.zipped / 2**20:.1f} MB zipped, {p.unzipped / 2**20:.1f} MB unzipped, dev tools: "
+            + (", ".join(p.dev_in_package) or "none"),
+            "< 50 MB zipped, < 250 MB unzipped, no dev tools",
+            "ok" if p.zipped < 50 * 2**20 and p.unzipped < 250 * 2**20 and not p.dev_in_package else "MISS",
+        )
+    ]
+
+
+def transition_figures() -> list[Figure]:
+    flows = transitions.run()
+    out = [
+        Figure(f"state transitions: {f.name}", f"{f.transitions} in {f.executions} execution(s), {f.requests} requests",
+               "counted", "-")
+        for f in flows
+    ]  # fmt: skip
+    cost = transitions.monthly_cost(flows)
+    out.append(
+        Figure(
+            f"monthly cost of the flows for 宁乡 ({transitions.VOLUMES})",
+            ", ".join(f"{k} ${v:.2f}" for k, v in cost.items()),
+            "model",
+            "-",
+        )
+    )
     return out
 
 
@@ -163,8 +209,8 @@ def main() -> int:
         Figure(
             "cold import app/boto3 (median of 7)",
             f"{ratio:.2f} ({app_s * 1000:.0f} ms / {boto_s * 1000:.0f} ms)",
-            "≤ 1.5",
-            "ok" if ratio <= 1.5 else "MISS",
+            "≤ 1.3",
+            "ok" if ratio <= 1.3 else "MISS",
         )
     )
 
@@ -185,6 +231,8 @@ def main() -> int:
         figures.append(figure)
     figures += members_figures()
     figures += scoring_figures()
+    figures += package_figures()
+    figures += transition_figures()
     figures += load_figures()
 
     widths = [max(len(getattr(f, col)) for f in figures) for col in ("name", "value", "target")]

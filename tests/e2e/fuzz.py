@@ -61,12 +61,15 @@ def id_number(first17: str) -> str:
 
 
 @contextlib.contextmanager
-def patient_stack(state_dir: Path, start_timeout: float = 240.0) -> Iterator[StackProcess]:
+def patient_stack(
+    state_dir: Path, start_timeout: float = 240.0, *, save_interval: float = 2.0
+) -> Iterator[StackProcess]:
     """A stack for the quality checks on a busy machine: waits longer for /health, and a slow stop is not a
     failure here (tests/e2e/test_local_stack.py checks the clean stop)."""
     old = stack_process.START_TIMEOUT
     stack_process.START_TIMEOUT = start_timeout
     running = StackProcess(state_dir)
+    running.save_interval = save_interval
     try:
         running.start()
     finally:
@@ -193,7 +196,14 @@ class RoleRun:
 
 
 def run_role(
-    stack: StackProcess, role: str, seeded: Seeded, *, examples: int, max_time: float | None, workdir: Path
+    stack: StackProcess,
+    role: str,
+    seeded: Seeded,
+    *,
+    examples: int,
+    max_time: float | None,
+    workdir: Path,
+    timeout: float | None = None,
 ) -> RoleRun:
     doc = stack.get("/openapi.json").json()
     routes = [(p, m.upper()) for p, ops in doc["paths"].items() for m in ops if m.upper() in HTTP_METHODS]
@@ -230,7 +240,11 @@ def run_role(
         cmd += ["--max-time", str(max(1, int(max_time)))]
     env = {**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": ""}
     started = time.monotonic()
-    done = subprocess.run(cmd, cwd=directory, env=env, capture_output=True, text=True, check=False)
+    try:
+        done = subprocess.run(cmd, cwd=directory, env=env, capture_output=True, text=True, check=False, timeout=timeout)
+    except subprocess.TimeoutExpired as e:  # a bound that failed loudly, never a run silently cut short
+        seen = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        return RoleRun(role, -1, time.monotonic() - started, len(routes), f"{seen}\ntimed out after {timeout:.0f} s")
     return RoleRun(role, done.returncode, time.monotonic() - started, len(routes), done.stdout + done.stderr)
 
 
@@ -238,9 +252,9 @@ HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 
 def bounded_roles(day: int) -> list[str]:
-    """What `make test` fuzzes: city_admin (it reaches every handler) and two other roles, rotating by day."""
+    """What `make test` fuzzes: city_admin (it reaches every handler) and one other role, rotating by day."""
     others = [r for r in ROLES if r != "city_admin"]
-    return ["city_admin", others[day % len(others)], others[(day + 3) % len(others)]]
+    return ["city_admin", others[day % len(others)]]
 
 
 def main() -> int:

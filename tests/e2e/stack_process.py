@@ -102,6 +102,7 @@ class StackProcess:
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: Any = None
         self.children_seen: set[int] = set()
+        self.save_interval = 2.0  # tests want state on disk soon; a load run sets `make run`'s 120 s
 
     # -- lifecycle ---------------------------------------------------------------------------------
     @property
@@ -129,7 +130,7 @@ class StackProcess:
             "--state-dir",
             str(self.state_dir),
             "--save-interval",
-            "2",
+            str(self.save_interval),
         ]
         self._proc = subprocess.Popen(
             cmd, cwd=PROJECT_DIR, env=stack_env(), stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL

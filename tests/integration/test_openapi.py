@@ -55,3 +55,18 @@ def test_file_upload_routes_document_their_media_types(api: ApiClient) -> None:
     body = doc["paths"]["/v1/imports"]["post"]["requestBody"]["content"]
     assert "text/csv" in body
     assert body["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]["schema"]["format"] == "binary"
+
+
+def test_open311_routes_document_georeport_errors_beside_the_framework_s(api: ApiClient) -> None:
+    """An agency's bad date answers GeoReport's [{code, description}]; the document says so (schemathesis
+    found the undocumented shape), and a bad request the framework refuses still answers Error."""
+    doc = api.get("/openapi.json").json
+    bad = api.get("/open311/v2/servicerequestupdates.json?start_date=x&end_date=y")
+    assert bad.status == 400 and bad.json[0]["code"] == 400
+    documented = doc["paths"]["/open311/v2/servicerequestupdates.json"]["get"]["responses"]["400"]
+    refs = [s["$ref"] for s in documented["content"]["application/json"]["schema"]["anyOf"]]
+    assert refs == ["#/components/schemas/Error", "#/components/schemas/Open311Errors"]
+    item = doc["components"]["schemas"]["Open311Errors"]["items"]
+    assert set(item["required"]) <= set(bad.json[0]) and set(item["required"]) == {"code", "description"}
+    members = doc["paths"]["/v1/members"]["post"]["responses"]["400"]["content"]["application/json"]["schema"]
+    assert members == {"$ref": "#/components/schemas/Error"}
