@@ -24,6 +24,7 @@ from tests.e2e.stack_process import StackProcess
 
 pytestmark = pytest.mark.e2e
 
+QS = "430182-DCQ-QS"
 Z01 = "430182-DCQ-QS-P01-Z01"
 L01 = "430182-DCQ-QS-P01-Z01-L01"
 
@@ -138,7 +139,12 @@ def test_sigkill_mid_flow_then_every_deliberation_and_whistle_resumes_from_dynam
     api.post(f"/v1/deliberations/{delib}/answers", "qs-group",
              {"items": [{"concern": c, "outcome": "forwarded"} for c in concerns]})  # fmt: skip
     moved = conclude(api, delib, "qs-group", {"kind": "resident", "name": "周建国"})
-    assert moved["stage"] == "analysis_meeting"
+    assert moved["stage"] == "forwarded"
+    # the village's monthly 民情分析会 takes up what the courtyard meeting forwarded, and waits to be held
+    body = {"village": QS, "month": date.today().strftime("%Y-%m"), "title": "鹊山村民情分析会",
+            "convened_on": date.today().isoformat(), "place": "鹊山村部"}  # fmt: skip
+    delib = api.post("/v1/analysis-meetings", "qs-village", body, 201)["id"]
+    at = deliberation_step(api, delib)
     eventually(lambda: at("analysis_meeting"), "the analysis meeting's wait")
 
     # ...and an emergency whistle a department reported in on, waiting for its resolution
