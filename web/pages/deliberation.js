@@ -65,6 +65,12 @@ const T = {
   "dlb.timeline": ["时间线", "Timeline"],
   "dlb.lapses": ["超期督办", "Lapses (supervised)"],
   "dlb.closed": ["本次议事已办结", "This deliberation is closed"],
+  "dlb.analysis": ["民情分析会", "Analysis meeting"],
+  "dlb.waitingAnalysis": ["提交的诉求等待村里召开本月民情分析会（汇入各屋场恳谈会提交的诉求）。", "The forwarded concerns wait for the village's monthly analysis meeting (it takes those of every courtyard meeting)."],
+  "dlb.toAnalysis": ["查看汇入的民情分析会", "Open the analysis meeting that took them up"],
+  "dlb.convene": ["召开本月民情分析会", "Convene this month's analysis meeting"],
+  "dlb.analysisTitle": ["{month} 民情分析会", "Analysis meeting {month}"],
+  "dlb.inboxAnalysis": ["待召开：{title}（民情分析会）", "To hold: {title} (analysis meeting)"],
   "dlb.notMine": ["本环节由{level}级主持，您可查看。", "This stage is run at {level} level; you may look."],
   "dlb.item": ["责任事项", "Responsibility item"],
   "dlb.progress": ["接单、报进展、办完", "Accept, progress, done"],
@@ -239,7 +245,8 @@ async function deliberationPage(kit, id) {
     kit.el("div", {}, kit.el("dt", { text: kit.tr("dlb.date") }), kit.el("dd", { text: d.convened_on })),
     kit.el("div", {}, kit.el("dt", { text: kit.tr("dlb.place") }), kit.el("dd", { text: d.place }))),
   d.workflow.lapses.length ? kit.el("p", { class: "bad", text: `${kit.tr("dlb.lapses")}: ${d.workflow.lapses.map((l) => `${l.stage} → ${l.escalated_to}`).join("、")}` }) : null)];
-  if (!meeting) sections.push(kit.card(null, kit.el("p", { class: "good", text: kit.tr("dlb.closed") })));
+  if (d.stage === "forwarded" || d.stage === "analysed") sections.push(analysisCard(kit, d));
+  else if (!meeting) sections.push(kit.card(null, kit.el("p", { class: "good", text: kit.tr("dlb.closed") })));
   else {
     if (!mine) sections.push(kit.el("p", { class: "note", text: kit.tr("dlb.notMine", { level: LEVELS[STAGE_LEVEL[d.stage]]?.[lang] || "" }) }));
     sections.push(signInCard(kit, d, meeting, mine));
@@ -299,8 +306,28 @@ function answersCard(kit, d, meeting, text, mine) {
   return kit.card(kit.tr("dlb.answers"), outcomesList(kit, meeting, text), form);
 }
 
+/** A courtyard meeting's forwarded concerns go to the village's monthly analysis meeting, its own record. */
+function analysisCard(kit, d) {
+  if (d.analysis) return kit.card(kit.tr("dlb.analysis"), kit.el("p", {}, kit.linkButton(`#/deliberations/${d.analysis}`, kit.tr("dlb.toAnalysis"), "button")));
+  const note = kit.el("p", { class: "note", text: kit.tr("dlb.waitingAnalysis") });
+  if (!kit.can("deliberations:analyse") || !runsStage(kit, d, "analysis_meeting")) return kit.card(kit.tr("dlb.analysis"), note);
+  const today = new Date().toISOString().slice(0, 10);
+  const month = today.slice(0, 7);
+  const form = actionForm(kit, { id: "dlb-analysis", submit: kit.tr("dlb.convene"), children: [
+    field(kit, "dlb-a-title", kit.tr("dlb.title"), kit.el("input", { id: "dlb-a-title", name: "title", required: true, maxlength: 60, value: kit.tr("dlb.analysisTitle", { month }) })),
+    field(kit, "dlb-a-date", kit.tr("dlb.date"), kit.el("input", { id: "dlb-a-date", name: "convened_on", type: "date", required: true, value: today })),
+    field(kit, "dlb-a-place", kit.tr("dlb.place"), kit.el("input", { id: "dlb-a-place", name: "place", required: true, maxlength: 60 })),
+  ], onSubmit: async (data) => {
+    const a = await post(kit, "/v1/analysis-meetings", { village: d.village, month, title: data.get("title"), convened_on: data.get("convened_on"), place: data.get("place") });
+    history.replaceState(null, "", `#/deliberations/${a.id}`);
+  } });
+  return kit.card(kit.tr("dlb.analysis"), note, form);
+}
+
 function gradesCard(kit, d, meeting, text, mine) {
-  const forwarded = d.meetings.find((m) => m.stage === "courtyard_meeting")?.outcomes.filter((o) => o.outcome === "forwarded").map((o) => o.concern) || [];
+  // an analysis record carries the concerns its courtyard meetings forwarded; an older record, its own courtyard's
+  const forwarded = d.kind === "analysis" ? d.concerns :
+    d.meetings.find((m) => m.stage === "courtyard_meeting")?.outcomes.filter((o) => o.outcome === "forwarded").map((o) => o.concern) || [];
   const pending = forwarded.filter((c) => !meeting.outcomes.some((o) => o.concern === c));
   const village = d.village;
   const rows = pending.map((c, n) => kit.el("fieldset", { class: "dlb-concern" }, kit.el("legend", { text: text[c] }),
@@ -475,7 +502,12 @@ export async function inbox(kit) {
   ]);
   for (const d of delibs.items) {
     const m = currentMeeting(d);
-    if (!m) continue;
+    if (!m) {
+      if (d.stage === "forwarded" && !d.analysis && kit.can("deliberations:analyse") && runsStage(kit, d, "analysis_meeting")) {
+        out.push({ rank: 2, due: d.created_at, href: `#/deliberations/${d.id}`, cls: "warn", text: kit.tr("dlb.inboxAnalysis", { title: d.title }) });
+      }
+      continue;
+    }
     const lapsed = d.workflow.lapses.some((l) => l.stage === d.stage);
     if (m.minutes.text && !m.minutes.frozen && kit.can("deliberations:confirm") && !m.minutes.confirmed_by.includes(me.sub)) {
       out.push({ rank: 5, href: `#/deliberations/${d.id}`, text: kit.tr("dlb.inboxConfirm", { title: d.title }), cls: "" });

@@ -114,7 +114,7 @@ describe("deliberation, whistles and dashboards in Chromium", { skip: !BASE && "
     await page.click("#dlb-confirm");
     await page.waitForSelector(".dlb-confirmed:has-text('已确认：1 人')");
     await page.click("#dlb-freeze");
-    await page.waitForSelector(".dlb-stage:has-text('民情分析会')");
+    await page.waitForSelector(".dlb-stage:has-text('待民情分析会')");
     assert.match(await page.textContent("ol.timeline"), /屋场恳谈会/);
     await shot("22-deliberation-forwarded");
     await axe("deliberation after the courtyard meeting");
@@ -123,6 +123,9 @@ describe("deliberation, whistles and dashboards in Chromium", { skip: !BASE && "
   test("the analysis meeting: the village grades the forwarded concern and puts it on the responsibility list", async () => {
     await signIn("qs-village");
     await page.click(`ul.inbox a:has-text('待召开：${MEETING}（民情分析会）')`);
+    // the courtyard meeting's forwarded concern waits for the village's monthly analysis meeting: convene it
+    await page.fill("#dlb-a-place", "鹊山村部");
+    await submit("dlb-analysis", ".dlb-stage:has-text('民情分析会')");
     await page.waitForSelector("#dlb-grades");
     await page.selectOption("#dlb-kind", "cadre");
     await page.fill("#dlb-name", "李支书");
