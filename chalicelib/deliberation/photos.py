@@ -5,17 +5,15 @@ them through short-lived presigned GET URLs to those who may read the concern.""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+from dataclasses import asdict
 
 from chalicelib.core import jobs
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import field_error
+from chalicelib.core.uploads import EXPIRES_SECONDS, IMAGE_EXTENSIONS, presigned_image_post
 from chalicelib.deliberation.schemas import ConcernPhotoOut, PhotoUploadOut
 
-EXPIRES_SECONDS = 600
 MAX_BYTES = 5_000_000
-EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
 def county_of(path: str) -> str:
@@ -24,22 +22,7 @@ def county_of(path: str) -> str:
 
 def presigned_upload(principal: Principal, content_type: str, size: int) -> PhotoUploadOut:
     """A one-object upload under concerns/<county>/<month>/: at most `size` bytes of `content_type`."""
-    month = datetime.now(UTC).strftime("%Y%m")
-    key = f"concerns/{county_of(principal.scope)}/{month}/{uuid.uuid4().hex}.{EXTENSIONS[content_type]}"
-    post = jobs.s3().generate_presigned_post(
-        Bucket=jobs.bucket_name(),
-        Key=key,
-        Fields={"Content-Type": content_type},
-        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, size]],
-        ExpiresIn=EXPIRES_SECONDS,
-    )
-    return PhotoUploadOut(
-        key=key,
-        url=str(post["url"]),
-        fields={str(k): str(v) for k, v in post["fields"].items()},
-        max_bytes=size,
-        expires_in=EXPIRES_SECONDS,
-    )
+    return PhotoUploadOut(**asdict(presigned_image_post("concerns", principal, content_type, size)))
 
 
 def check(keys: list[str], root: str, field: str = "body.photos") -> list[str]:
@@ -53,7 +36,7 @@ def check(keys: list[str], root: str, field: str = "body.photos") -> list[str]:
             head = jobs.s3().head_object(Bucket=jobs.bucket_name(), Key=key)
         except ClientError as e:
             raise field_error(f"{field}.{n}", "照片尚未上传", "The photo has not been uploaded") from e
-        if head.get("ContentType") not in EXTENSIONS or int(head.get("ContentLength", 0)) > MAX_BYTES:
+        if head.get("ContentType") not in IMAGE_EXTENSIONS or int(head.get("ContentLength", 0)) > MAX_BYTES:
             raise field_error(f"{field}.{n}", "照片类型或大小不符", "The photo's type or size is not allowed")
     return list(dict.fromkeys(keys))
 

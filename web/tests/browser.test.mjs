@@ -1,69 +1,25 @@
 // The frontend in a real browser: Debian's Chromium driven by playwright-core, against a running local stack
 // (BASE_URL; tests/e2e/test_web_browser.py starts one). Screenshots of the main pages go to ARTIFACT_DIR.
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { after, afterEach, before, describe, test } from "node:test";
 
-import { chromium } from "playwright-core";
+import { BASE, idNumber, openBrowser } from "./harness.mjs";
 
-const BASE = process.env.BASE_URL;
 const ARTIFACTS = process.env.ARTIFACT_DIR || new URL("../../test-artifacts/web/", import.meta.url).pathname;
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const GROUP = "430182-DCQ-QS-P01-Z01";
 const VILLAGE = "430182-DCQ-QS";
 
-/** A valid resident ID number (GB 11643): region 430182, a birth date, a sequence whose parity is the gender. */
-function idNumber(birth, seq) {
-  const body = `430182${birth}${seq}`;
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = [...body].reduce((s, d, i) => s + Number(d) * weights[i], 0);
-  return body + "10X98765432"[sum % 11];
-}
-
 describe("the web frontend in Chromium", { skip: !BASE && "BASE_URL not set (run through tests/e2e/test_web_browser.py)" }, () => {
-  let browser, context, page;
+  let browser, context, page, shot, go, axe, fits, signIn, lastShot;
   const problems = [];
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: "zh-CN", hasTouch: true, isMobile: true });
-    context.setDefaultTimeout(15000);
-    page = await context.newPage();
-    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-    page.on("console", (m) => { if (m.type() === "error" && !/status of 4\d\d|ERR_INTERNET_DISCONNECTED/.test(m.text())) problems.push(`console (${page.url()}): ${m.text()}`); });
+    ({ browser, context, page, shot, go, axe, fits, signIn, lastShot } = await openBrowser({ artifacts: ARTIFACTS, problems, expected: /ERR_INTERNET_DISCONNECTED/ }));
   });
 
   after(async () => { await browser?.close(); });
-  afterEach(async (t) => { // the page as each test left it, for a failure's post-mortem
-    await page?.screenshot({ path: `${ARTIFACTS}/after-${(t?.name || "test").replace(/[^\w-]+/g, "_").slice(0, 40)}.png`, fullPage: true }).catch(() => {});
-  });
+  afterEach(async (t) => { await lastShot?.("after", t); });
 
-  const shot = (name) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
-  const go = async (hash, ready) => {
-    await page.goto(`${BASE}/#${hash}`);
-    await page.waitForSelector(ready);
-  };
-  async function axe(name) {
-    await page.evaluate(AXE); // through the debugger protocol: the page's CSP (no inline scripts) stays on
-    const result = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ["violations"] }));
-    const bad = result.violations.filter((v) => ["serious", "critical"].includes(v.impact));
-    assert.deepEqual(bad.map((v) => `${name}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`), []);
-  }
-  async function signIn(username) {
-    await page.goto(`${BASE}/#/`);
-    await page.evaluate(() => sessionStorage.clear());
-    await page.reload();
-    await page.waitForSelector("#accounts:not([disabled])");
-    await page.selectOption("#accounts", username);
-    await page.click("#signin");
-    await page.waitForSelector("ul.inbox");
-  }
 
   test("sign-in page: demo accounts, service status, no serious accessibility violations at 360 px", async () => {
     await page.goto(`${BASE}/`);

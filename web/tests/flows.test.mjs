@@ -2,19 +2,14 @@
 // against a running local stack (BASE_URL; tests/e2e/test_web_flows.py starts one). Each flow goes through the
 // UI only, as the users it names; screenshots go to ARTIFACT_DIR and axe-core checks every page at 360 px.
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { after, afterEach, before, describe, test } from "node:test";
 
-import { chromium } from "playwright-core";
+import { BASE, openBrowser } from "./harness.mjs";
 
-const BASE = process.env.BASE_URL;
 const ARTIFACTS = process.env.ARTIFACT_DIR || new URL("../../test-artifacts/web/", import.meta.url).pathname;
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 describe("deliberation, whistles and dashboards in Chromium", { skip: !BASE && "BASE_URL not set (run through tests/e2e/test_web_flows.py)" }, () => {
-  let browser, context, page;
+  let browser, context, page, shot, go, axe, fits, signIn, lastShot;
   const problems = [];
   let ticket = null; // the whistle followed from test to test
   const RUN = Math.random().toString(36).slice(2, 6); // a rerun against the same stack finds its own records
@@ -22,40 +17,12 @@ describe("deliberation, whistles and dashboards in Chromium", { skip: !BASE && "
   const LEAK = `第一组主供水管爆裂 ${RUN}`;
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: "zh-CN", hasTouch: true, isMobile: true });
-    context.setDefaultTimeout(15000);
-    page = await context.newPage();
-    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-    page.on("console", (m) => { if (m.type() === "error" && !/status of 4\d\d/.test(m.text())) problems.push(`console (${page.url()}): ${m.text()}`); });
+    ({ browser, context, page, shot, go, axe, fits, signIn, lastShot } = await openBrowser({ artifacts: ARTIFACTS, problems, expected: null }));
   });
 
   after(async () => { await browser?.close(); });
-  afterEach(async (t) => {
-    await page?.screenshot({ path: `${ARTIFACTS}/after-flows-${(t?.name || "test").replace(/[^\w-]+/g, "_").slice(0, 40)}.png`, fullPage: true }).catch(() => {});
-  });
+  afterEach(async (t) => { await lastShot?.("after-flows", t); });
 
-  const shot = (name) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
-  async function axe(name) {
-    await page.evaluate(AXE);
-    const result = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ["violations"] }));
-    const bad = result.violations.filter((v) => ["serious", "critical"].includes(v.impact));
-    assert.deepEqual(bad.map((v) => `${name}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`), []);
-  }
-  const fits = async () => assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), "wider than 360 px");
-  async function signIn(username) {
-    await page.goto(`${BASE}/#/`);
-    await page.evaluate(() => sessionStorage.clear());
-    await page.reload();
-    await page.waitForSelector("#accounts:not([disabled])");
-    await page.selectOption("#accounts", username);
-    await page.click("#signin");
-    await page.waitForSelector("ul.inbox");
-  }
   async function submit(formId, ready) {
     await page.click(`#${formId} button[type=submit]`);
     await page.waitForSelector(ready);

@@ -1,24 +1,12 @@
 // 三比 scoring and 人民调解 mediation pages in a real browser: Debian's Chromium driven by playwright-core against a
 // running local stack (BASE_URL; tests/e2e/test_web_scoring_mediation.py starts one). Screenshots go to ARTIFACT_DIR.
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { after, afterEach, before, describe, test } from "node:test";
 
-import { chromium } from "playwright-core";
+import { BASE, idNumber, openBrowser } from "./harness.mjs";
 
-const BASE = process.env.BASE_URL;
 const ARTIFACTS = process.env.ARTIFACT_DIR || new URL("../../test-artifacts/web-scoring-mediation/", import.meta.url).pathname;
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const VILLAGE = "430182-DCQ-QS";
-
-function idNumber(birth, seq) {
-  const body = `430182${birth}${seq}`;
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = [...body].reduce((s, d, i) => s + Number(d) * weights[i], 0);
-  return body + "10X98765432"[sum % 11];
-}
 
 /** The API as a signed-in user, from node (setup that is not the flow under test). */
 async function call(username, method, path, body, headers = {}) {
@@ -30,57 +18,22 @@ async function call(username, method, path, body, headers = {}) {
 }
 
 describe("三比 scoring and 人民调解 mediation pages in Chromium", { skip: !BASE && "BASE_URL not set (run through tests/e2e/test_web_scoring_mediation.py)" }, () => {
-  let browser, context, page, member;
+  let browser, context, page, shot, go, axe, fits, signIn, lastShot, member;
   const problems = [];
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     // a party member of 第一组 to score: registered through the API (the member pages have their own test)
     const households = await call("qs-group", "GET", "/v1/units/430182-DCQ-QS-P01-Z01-L01/households?limit=50");
     member = await call("qs-group", "POST", "/v1/members", {
       name: "周建国", gender: "male", id_number: idNumber("19750312", "003"), phone: "13907310003", branch: "鹊山村党支部",
       status: "full", join_date: "2001-07-01", household: households.items[3].id,
     }, { "Idempotency-Key": crypto.randomUUID() });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: "zh-CN", hasTouch: true, isMobile: true });
-    context.setDefaultTimeout(15000);
-    page = await context.newPage();
-    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-    page.on("console", (m) => { if (m.type() === "error" && !/status of 4\d\d/.test(m.text())) problems.push(`console (${page.url()}): ${m.text()}`); });
+    ({ browser, context, page, shot, go, axe, fits, signIn, lastShot } = await openBrowser({ artifacts: ARTIFACTS, problems, expected: null }));
   });
 
   after(async () => { await browser?.close(); });
-  afterEach(async (t) => {
-    await page?.screenshot({ path: `${ARTIFACTS}/after-${(t?.name || "test").replace(/[^\w-]+/g, "_").slice(0, 40)}.png`, fullPage: true }).catch(() => {});
-  });
+  afterEach(async (t) => { await lastShot?.("after", t); });
 
-  const shot = (name) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
-  const go = async (hash, ready) => {
-    await page.goto(`${BASE}/#${hash}`);
-    await page.waitForSelector(ready);
-  };
-  async function fits() { // the 360 px layout: nothing wider than the screen
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
-    assert.ok(width <= 360, `page is ${width} px wide at ${page.url()}`);
-  }
-  async function axe(name) {
-    await page.evaluate(AXE);
-    const result = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ["violations"] }));
-    const bad = result.violations.filter((v) => ["serious", "critical"].includes(v.impact));
-    assert.deepEqual(bad.map((v) => `${name}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`), []);
-  }
-  async function signIn(username) {
-    await page.goto(`${BASE}/#/`);
-    await page.evaluate(() => sessionStorage.clear());
-    await page.reload();
-    await page.waitForSelector("#accounts:not([disabled])");
-    await page.selectOption("#accounts", username);
-    await page.click("#signin");
-    await page.waitForSelector("ul.inbox");
-  }
   async function review(queue, decision, reason) {
     const item = page.locator(`#queue-${queue} li.score-entry`).filter({ hasText: "周建国" }).first();
     if (reason) await item.locator("textarea").fill(reason);
