@@ -19,7 +19,12 @@ from chalicelib.core.settings import reset_settings
 from chalicelib.localstack.issuer import LocalIssuer
 from chalicelib.localstack.seed import seed_demo
 from chalicelib.localstack.state import create_state_machines
+from chalicelib.slices import import_models
 from tests.support import ApiClient, jwks_server
+
+# app.py loads a route module on its first request; the tests walk `ROUTES` (the authorization matrix, the
+# generic checks), so every module is imported here, as `/openapi.json` does.
+import_models()
 
 ISSUER_URL = "http://127.0.0.1/test-issuer"
 TEST_API_KEY = "test-agency-api-key-0123456789abcdefghijklmnop"

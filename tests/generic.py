@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import app as _app  # noqa: F401 - importing the app declares every route
 from chalicelib.core.api import ROUTES, RouteSpec
 from chalicelib.core.auth import AUTHENTICATED, PERMISSIONS, PUBLIC
 from chalicelib.localstack.seed import DEMO_ACCOUNTS
+from chalicelib.slices import import_models
+
+import_models()  # declares every route (app.py loads them on first request)
 
 VILLAGE = "430182-DCQ-QS"
 # most powerful first: the first demo account whose role holds a permission calls the route

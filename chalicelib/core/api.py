@@ -7,6 +7,10 @@
 
 A route must name a known permission (or PUBLIC): there is no way to register one without. Every declared
 route lands in `ROUTES`, which the OpenAPI document and the authorization matrix are generated from.
+
+Chalice does not see these modules at cold start: `app.py` registers every route from the generated
+`chalicelib/route_manifest.py` with a small proxy view, and the first request to a route imports its module
+(`chalicelib.slices.serve`), which calls `ApiBlueprint.serve` with Chalice's request and Lambda context.
 """
 
 from __future__ import annotations
@@ -19,14 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalice.app import Blueprint, Response
+from chalice.app import Response
 from pydantic import BaseModel, ValidationError
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.core import idempotency
 from chalicelib.core.audit import Actor
 from chalicelib.core.auth import PERMISSIONS, PUBLIC, Principal
-from chalicelib.core.authorizer import jwt_authorizer
 from chalicelib.core.errors import (
     ApiError,
     BadRequest,
@@ -71,6 +74,7 @@ class RouteSpec:
     idempotent: bool
     content_type: str = "application/json"
     raw_body: tuple[str, ...] = ()  # media types accepted as a raw body (ctx.body is the bytes)
+    module: str = ""  # the route module declaring it (loaded on the route's first request)
 
     @property
     def route_id(self) -> str:
@@ -267,8 +271,9 @@ def _is_transient(e: PynamoDBException) -> bool:
 
 class ApiBlueprint:
     def __init__(self, import_name: str, *, tag: str) -> None:
-        self.blueprint = Blueprint(import_name)
+        self.import_name = import_name
         self.tag = tag
+        self.handlers: dict[str, tuple[RouteSpec, Callable[[RequestContext], Any]]] = {}
         self._profiles = ProfileStore()
 
     def route(
@@ -304,37 +309,37 @@ class ApiBlueprint:
                 idempotent=idempotent,
                 content_type=content_type,
                 raw_body=raw_body,
+                module=self.import_name,
             )
+            if spec.route_id in self.handlers:
+                raise ValueError(f"route {spec.route_id} declared twice in {self.import_name}")
             ROUTES.append(spec)
-            bp = self.blueprint
-
-            def view(**path_params: str) -> Response:
-                return self._handle(spec, fn, path_params)
-
-            view.__name__ = fn.__name__
-            bp.route(
-                path,
-                methods=[method],
-                name=fn.__name__,
-                authorizer=None if permission == PUBLIC else jwt_authorizer,
-                # a file route checks the media type itself, to answer 415 in the service's error shape
-                content_types=["*/*"] if raw_body else ["application/json"],
-            )(view)
+            self.handlers[spec.route_id] = (spec, fn)
             return fn
 
         return decorate
 
-    def _handle(self, spec: RouteSpec, fn: Callable[[RequestContext], Any], path: dict[str, str]) -> Response:
-        request = self.blueprint.current_request
+    def serve(self, route_id: str, request: Any, context: Any, path: dict[str, str]) -> Response:
+        """Answer one request for a route of this module (Chalice's current request and Lambda context)."""
+        spec, fn = self.handlers[route_id]
+        return self._handle(spec, fn, request, context, path)
+
+    def _handle(
+        self,
+        spec: RouteSpec,
+        fn: Callable[[RequestContext], Any],
+        request: Any,
+        context: Any,
+        path: dict[str, str],
+    ) -> Response:
         # API Gateway's request id; Chalice's local gateway gives none, so fall back to the Lambda context's
-        context = self.blueprint.lambda_context
         request_id = str(request.context.get("requestId") or getattr(context, "aws_request_id", ""))
         log = logger()
         log.set_correlation_id(request_id)
         token = current_route.set(spec.route_id)
         started = time.perf_counter()
         try:
-            reply = self._run(spec, fn, request, request_id, path)
+            reply = self._run(spec, fn, request, context, request_id=request_id, path=path)
         except ApiError as e:
             reply = Reply(e.body(request_id), e.status, e.headers)
         except PynamoDBException as e:
@@ -364,6 +369,8 @@ class ApiBlueprint:
         spec: RouteSpec,
         fn: Callable[[RequestContext], Any],
         request: Any,
+        context: Any,
+        *,
         request_id: str,
         path: dict[str, str],
     ) -> Reply:
@@ -403,7 +410,7 @@ class ApiBlueprint:
                 return {"status": reply.status, "body": reply.body, "headers": reply.headers}
 
             stored, replayed = idempotency.run_once(
-                key=key, namespace=namespace, body=body, work=work, lambda_context=self.blueprint.lambda_context
+                key=key, namespace=namespace, body=body, work=work, lambda_context=context
             )
             headers_out = dict(stored.get("headers") or {})
             if replayed:

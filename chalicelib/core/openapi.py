@@ -144,6 +144,9 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_openapi(version: str) -> dict[str, Any]:
+    from chalicelib.slices import import_models  # noqa: PLC0415 - every slice's routes, loaded on first use
+
+    import_models()
     components: dict[str, Any] = {"Error": ERROR_SCHEMA, "Open311Errors": OPEN311_ERRORS_SCHEMA}
     paths: dict[str, Any] = {}
     for spec in sorted(ROUTES, key=lambda s: (s.path, s.method)):

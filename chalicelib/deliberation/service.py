@@ -125,7 +125,27 @@ def hotline_concern_id(ticket_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"ningxiang:hotline:{ticket_id}"))
 
 
+def load_hooks() -> None:
+    """The other slices' hooks register when their modules load; a Lambda loads modules on first use."""
+    from chalicelib.slices import load_hooks as load  # noqa: PLC0415 - wiring, kept out of import time
+
+    load()
+
+
+def request_whistles(requests: list[WhistleRequest]) -> None:
+    if requests:
+        load_hooks()
+    for request in requests:
+        for hook in WHISTLE_HOOKS:
+            try:
+                hook(request)
+            except Exception:  # the decision is stored; the request stays on it (`whistle_requested`)
+                logger().exception("whistle hook failed", extra={"whistle": request.id})
+
+
 def report_outcomes(outcomes: list[ConcernOutcome]) -> None:
+    if outcomes:
+        load_hooks()
     for outcome in outcomes:
         for hook in CONCERN_OUTCOME_HOOKS:
             try:
@@ -928,12 +948,7 @@ class DeliberationService:
         report_outcomes(
             [o for c in concerns.values() if c.status == "decided" for o in outcome_of(c, "decided", c.decision)]
         )
-        for request in whistles:
-            for hook in WHISTLE_HOOKS:
-                try:
-                    hook(request)
-                except Exception:  # the decision is stored; the request stays on it (`whistle_requested`)
-                    logger().exception("whistle hook failed", extra={"whistle": request.id})
+        request_whistles(whistles)
         return self._out(item)
 
     # -- minutes ---------------------------------------------------------------------------------------

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from chalice.app import CloudWatchEvent, Rate
-
 from chalicelib.core.api import ApiBlueprint, Reply, RequestContext
 from chalicelib.grid.import_schemas import XLSX
 from chalicelib.scoring.schemas import (
@@ -35,14 +33,6 @@ from chalicelib.scoring.schemas import (
 from chalicelib.scoring.service import ScoringService, default_service
 
 api = ApiBlueprint(__name__, tag="scoring")
-
-
-@api.blueprint.schedule(Rate(1, unit=Rate.HOURS), name="scoring_notice_sweep")
-def notice_sweep(event: CloudWatchEvent) -> None:
-    """Hourly: entries whose public notice (公示) has ended become final."""
-    from chalicelib.scoring.service import sweep_notices  # noqa: PLC0415
-
-    sweep_notices()
 
 
 def _svc() -> ScoringService:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 
 from tests.bench import county, load, members, package, scoring, transitions
 from tests.bench.dynamo import GET_MAX_CALLS, record_calls
-from tests.bench.imports import ROOT, cold_import_ratio
+from tests.bench.imports import ROOT, cold_import_ratio, first_request_ratios
 
 
 @dataclass(frozen=True)
@@ -213,6 +213,10 @@ def main() -> int:
             "ok" if ratio <= 1.3 else "MISS",
         )
     )
+    for slice_name, first in first_request_ratios().items():
+        figures.append(
+            Figure(f"cold import + {slice_name} route modules / boto3 (median of 5)", f"{first:.2f}", "report", "-")
+        )
 
     run = record_calls(results / "calls.json")
     scans = sum(r.scans for r in run.routes)
