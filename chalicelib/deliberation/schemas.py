@@ -417,7 +417,11 @@ class VoteIn(Strict):
 
 
 class DecisionObjectionIn(Strict):
-    text: str = Field(min_length=1, max_length=1000)
+    text: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="异议内容（请勿写入他人姓名、电话、身份证号）/ the objection (leave out others' names and numbers)",
+    )
     raised_by: str | None = Field(None, max_length=20, description="异议人（脱敏）/ who objects (masked)")
 
 
