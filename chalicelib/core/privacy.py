@@ -51,3 +51,19 @@ def mask_name(name: str | None) -> str | None:
     if not name:
         return None
     return name[0] + "*" * (len(name) - 1)
+
+
+ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def mask_text(text: str, names: tuple[str | None, ...] = ()) -> str:
+    """Free text as an answer shows it: ID numbers and mobiles in it masked, and each named person's full name
+    (the objector of an objection, say) replaced by its masked form. Other names cannot be recognised: say so
+    where residents type free text."""
+    text = ID_IN_TEXT.sub(lambda m: str(mask_id_number(m.group())), text)
+    text = MOBILE_IN_TEXT.sub(lambda m: str(mask_phone(m.group())), text)
+    for name in names:
+        if name and len(name) > 1:
+            text = text.replace(name, str(mask_name(name)))
+    return text

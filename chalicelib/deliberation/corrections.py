@@ -12,8 +12,7 @@ from chalicelib.core import workflows
 from chalicelib.core.audit import Actor
 from chalicelib.core.auth import Principal
 from chalicelib.core.errors import Conflict, field_error, not_found
-from chalicelib.core.privacy import mask_name
-from chalicelib.deliberation import rules
+from chalicelib.deliberation import objections, rules
 from chalicelib.deliberation.schemas import (
     CorrectionIn,
     CorrectionOut,
@@ -32,11 +31,7 @@ def correction_out(c: dict[str, Any]) -> CorrectionOut:
         id=c["id"], stage=c["stage"], version=c["version"], references=c["references"], text=c["text"],
         reason=c["reason"], drafted_at=c["at"], by_role=c["by_role"], review_until=c["review_until"],
         confirmed_by=[x["name"] for x in c["confirmed_by"]],
-        objections=[
-            o | {"raised_by": mask_name(o.get("raised_by")),
-                 "replies": [dict(r) for r in o.get("replies", [])]}
-            for o in c["objections"]
-        ],
+        objections=objections.shown_all(c["objections"]),
         frozen=bool(c.get("frozen")), frozen_at=c.get("frozen_at"), hash=c.get("hash"),
     )  # fmt: skip
 
@@ -112,10 +107,9 @@ class Corrections:
             _, c = self._find(item, correction_id)
             if c.get("frozen") or not _review_open(c):
                 raise Conflict("更正的审阅期已过", "The correction's review window has closed")
-            c["objections"].append({
-                "n": len(c["objections"]) + 1, "text": data.text, "raised_by": principal.display_name,
-                "by_role": actor.role, "at": now_iso(), "replies": [],
-            })  # fmt: skip
+            c["objections"] = objections.raise_objection(
+                c["objections"], text=data.text, raised_by=principal.display_name, by_role=actor.role
+            )
             return "correction_objection", c["stage"]
 
         return self._change(principal, actor, deliberation_id, act, "deliberation.correction_objection")
@@ -127,12 +121,7 @@ class Corrections:
         def act(item: DeliberationModel) -> tuple[str, str]:
             _, c = self._find(item, correction_id)
             self.service._conduct(principal, item, c["stage"])
-            objection = next((o for o in c["objections"] if o["n"] == n), None)
-            if objection is None:
-                raise not_found("异议", "Objection")
-            objection["replies"].append(
-                {"text": data.text, "by": principal.display_name, "by_role": actor.role, "at": now_iso()}
-            )
+            objections.reply(objections.find(c["objections"], n), principal, actor, data.text)
             return "objection_replied", c["stage"]
 
         return self._change(principal, actor, deliberation_id, act, "deliberation.objection_reply")
@@ -147,8 +136,7 @@ class Corrections:
                 raise Conflict(f"审阅期至 {c['review_until']}，期满后才能定稿", "The review window is still open")
             if not c["confirmed_by"]:
                 raise Conflict("尚无参会人确认该更正", "No attendee has confirmed the correction")
-            if any(not o["replies"] for o in c["objections"]):
-                raise Conflict("还有异议未答复", "An objection has no reply yet")
+            objections.require_answered(c["objections"], "定稿", "freezing the correction")
             c["frozen"], c["frozen_at"] = True, now_iso()
             c["hash"] = rules.minutes_hash(f"{c['stage']}-v{c['version']}", c["text"],
                                            [x["sub"] for x in c["confirmed_by"]])  # fmt: skip

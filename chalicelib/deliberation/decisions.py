@@ -1,6 +1,10 @@
 """四议两公开: a binding village decision goes 提议 → 商议 → 党员大会审议 → 村民（代表）会议决议 → 决议公开 (with an
 objection window) → 组织实施 → 结果公开. Quorums and majorities are `rules.tally`; the party meeting's entitled
-count is read from the members slice (full members of the branch living in the village)."""
+count is read from the members slice (full members of the branch living in the village).
+
+Objections raised during the notice are answered by the cadre holding the decision (objections.py, as for
+minutes corrections); the decision stays at the notice, and its execution waits at `objection_replies`, until
+every objection has a reply."""
 
 from __future__ import annotations
 
@@ -10,14 +14,15 @@ from typing import Any
 from chalicelib.core import workflows
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
-from chalicelib.core.errors import field_error, not_found
+from chalicelib.core.errors import Conflict, check_version, field_error, not_found
 from chalicelib.core.ids import new_id
-from chalicelib.core.privacy import mask_name
-from chalicelib.deliberation import rules
+from chalicelib.deliberation import objections, rules
 from chalicelib.deliberation.orchestration import Orchestrator
 from chalicelib.deliberation.schemas import (
     ConsultationIn,
     DecisionObjectionIn,
+    DecisionObjectionsOut,
+    ObjectionReplyIn,
     StepNoteIn,
     VillageDecisionIn,
     VillageDecisionOut,
@@ -33,24 +38,33 @@ from chalicelib.members.store import MemberStore
 WORKFLOW = "four_steps_two_publics"
 FINAL = ("done", "rejected")
 TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"  # what a Wait state's TimestampPath accepts
+REPLIES_STEP = "objection_replies"  # the execution's step after the notice while objections have no reply
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+def window_open(item: VillageDecisionModel, now: datetime) -> bool:
+    if item.stage != "objection_window" or not item.objection_until:
+        return False
+    return now < datetime.strptime(item.objection_until, TIMESTAMP).replace(tzinfo=UTC)
+
+
 def effective_stage(item: VillageDecisionModel, now: datetime) -> str:
-    """The objection window closes by the clock: after it, the decision is being implemented."""
-    if item.stage == "objection_window" and item.objection_until:
-        until = datetime.strptime(item.objection_until, TIMESTAMP).replace(tzinfo=UTC)
-        if now >= until:
-            return "implementation"
+    """The objection window closes by the clock: after it, the decision is being implemented, once every
+    objection has a reply (until then it stays at the notice)."""
+    if item.stage == "objection_window" and item.objection_until and not window_open(item, now):
+        return "objection_window" if objections.unanswered(item.objections) else "implementation"
     return item.stage
 
 
 def decision_state(item: VillageDecisionModel) -> dict[str, Any]:
     keys = ("id", "village_code", "title", "proposal", "branch", "stage", "consultation", "objection_until")
-    return {k: getattr(item, k) for k in keys} | {"votes": list(item.votes), "objections": len(item.objections)}
+    replies = sum(len(o.get("replies", [])) for o in item.objections)
+    return {k: getattr(item, k) for k in keys} | {
+        "votes": list(item.votes), "objections": len(item.objections), "replies": replies,
+    }  # fmt: skip
 
 
 def decision_out(item: VillageDecisionModel, run: WorkflowRunModel | None) -> VillageDecisionOut:
@@ -68,7 +82,8 @@ def decision_out(item: VillageDecisionModel, run: WorkflowRunModel | None) -> Vi
         votes=[VoteOut(**v) for v in item.votes],
         published_at=item.published_at,
         objection_until=item.objection_until,
-        objections=[o | {"raised_by": mask_name(o.get("raised_by"))} for o in item.objections],
+        objections=objections.shown_all(item.objections),
+        open_objections=[o["n"] for o in objections.unanswered(item.objections)],
         implementation=item.implementation,
         result=item.result,
         timeline=timeline(item.transitions, run, rules.DECISION_LABELS),
@@ -230,17 +245,72 @@ class DecisionService:
     ) -> VillageDecisionOut:
         item = self._visible(principal, decision_id)
         self._at(item, "objection_window")
+        if not window_open(item, _now()):
+            raise Conflict(
+                f"公示期已于 {item.objection_until} 结束，不再受理异议",
+                f"The notice ended at {item.objection_until}; no more objections",
+            )
         before = decision_state(item)
-        item.objections = [
-            *item.objections,
-            {"at": now_iso(), "text": data.text, "raised_by": data.raised_by, "by_role": actor.role},
-        ]
+        item.objections = objections.raise_objection(
+            item.objections, text=data.text, raised_by=data.raised_by, by_role=actor.role
+        )
         item.transitions = [*item.transitions, _transition(actor, "objection", "objection_window")]
-        self._save(actor, item, before, "village_decision.objection")
+        change = Change(item, "village_decision.objection", "village_decision", item.village_path, before,
+                        decision_state(item))  # fmt: skip
+        self.store.write(actor, [change], open_objections={item.id: 1})
         return self._out(item)
+
+    # -- replies to objections -------------------------------------------------------------------------
+    def _held(self, principal: Principal, decision_id: str) -> VillageDecisionModel:
+        """The decision as its holder sees it: the village's cadres and those above (not a 三长 inside it)."""
+        item = self._visible(principal, decision_id)
+        if not principal.sees_unit(item.village_path):
+            raise not_found("村级决策事项", "Village decision")
+        return item
+
+    def list_objections(self, principal: Principal, decision_id: str) -> DecisionObjectionsOut:
+        item = self._visible(principal, decision_id)
+        return DecisionObjectionsOut(
+            decision=item.id,
+            stage=effective_stage(item, _now()),
+            objection_until=item.objection_until,
+            open=[o["n"] for o in objections.unanswered(item.objections)],
+            items=objections.shown_all(item.objections),
+            version=int(item.version or 0),
+        )
+
+    def reply(
+        self, principal: Principal, actor: Actor, decision_id: str, *, n: int, data: ObjectionReplyIn,
+        if_match: int | None,
+    ) -> VillageDecisionOut:  # fmt: skip
+        """The holder answers objection `n`. The first reply to the last open objection, once the notice is
+        over, lets the execution go on from `objection_replies` to implementation."""
+        item = self._held(principal, decision_id)
+        check_version(if_match, item.version)
+        item.objections = objections.number(item.objections)
+        objection = objections.find(item.objections, n)
+        before = decision_state(item)
+        first = objections.reply(objection, principal, actor, data.text)
+        item.transitions = [*item.transitions, _transition(actor, "objection_replied", "objection_window")]
+        change = Change(item, "village_decision.objection_reply", "village_decision", item.village_path, before,
+                        decision_state(item))  # fmt: skip
+        self.store.write(actor, [change], open_objections={item.id: -1} if first else None)
+        if first and not objections.unanswered(item.objections):
+            self._release(item)
+        return self._out(item)
+
+    def _release(self, item: VillageDecisionModel) -> None:
+        """Complete the execution's wait for replies if it is there. It entered that step only while the run
+        still counted an open objection, before this reply's transaction; otherwise it has gone (or will go)
+        straight on to implementation, and there is nothing to complete."""
+        run = self.store.run(item.id)
+        if run is not None and run.step == REPLIES_STEP and run.token:
+            self.orchestrator.complete(item.id, REPLIES_STEP, {"next": "implementation"})
 
     def implement(self, principal: Principal, actor: Actor, decision_id: str, data: StepNoteIn) -> VillageDecisionOut:
         item = self._visible(principal, decision_id)
+        if item.stage == "objection_window" and not window_open(item, _now()):
+            objections.require_answered(item.objections, "组织实施", "implementation")
         self._at(item, "implementation")
         before = decision_state(item)
         item.implementation, item.stage = data.note, "result_publication"

@@ -20,6 +20,7 @@ from chalicelib.deliberation.schemas import (
     ConsultationIn,
     CorrectionIn,
     DecisionObjectionIn,
+    DecisionObjectionsOut,
     DeliberationIn,
     DeliberationOut,
     DeliberationPage,
@@ -469,6 +470,32 @@ def vote_decision(ctx: RequestContext) -> VillageDecisionOut:
 )
 def object_decision(ctx: RequestContext) -> VillageDecisionOut:
     return _decisions().object(ctx.user, ctx.actor, ctx.path["id"], ctx.body)
+
+
+@api.route(
+    "/v1/village-decisions/{id}/objections",
+    "GET",
+    permission="village_decisions:read",
+    response=DecisionObjectionsOut,
+    summary="公示期异议及答复（异议人脱敏）/ The notice's objections and their replies (masked)",
+)
+def decision_objections(ctx: RequestContext) -> DecisionObjectionsOut:
+    return _decisions().list_objections(ctx.user, ctx.path["id"])
+
+
+@api.route(
+    "/v1/village-decisions/{id}/objections/{n}/replies",
+    "POST",
+    permission="village_decisions:write",
+    body=ObjectionReplyIn,
+    response=VillageDecisionOut,
+    status=201,
+    idempotent=True,
+    summary="答复公示期异议（全部答复后方可实施）/ Reply to an objection (all answered before implementation)",
+)
+def reply_to_decision_objection(ctx: RequestContext) -> VillageDecisionOut:
+    n = int(ctx.path["n"]) if ctx.path["n"].isdigit() else 0
+    return _decisions().reply(ctx.user, ctx.actor, ctx.path["id"], n=n, data=ctx.body, if_match=ctx.if_match())
 
 
 @api.route(

@@ -417,7 +417,11 @@ class VoteIn(Strict):
 
 
 class DecisionObjectionIn(Strict):
-    text: str = Field(min_length=1, max_length=1000)
+    text: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="异议内容（请勿写入他人姓名、电话、身份证号）/ the objection (leave out others' names and numbers)",
+    )
     raised_by: str | None = Field(None, max_length=20, description="异议人（脱敏）/ who objects (masked)")
 
 
@@ -451,9 +455,36 @@ class VillageDecisionOut(Out):
     votes: list[VoteOut]
     published_at: str | None
     objection_until: str | None
-    objections: list[dict[str, Any]]
+    objections: list[dict[str, Any]] = Field(description="异议及答复（异议人脱敏）/ objections and replies, masked")
+    open_objections: list[int] = Field(default_factory=list, description="未答复的异议编号 / objections without reply")
     implementation: str | None
     result: str | None
     timeline: list[TimelineEntry]
     workflow: WorkflowOut
     version: int
+
+
+class ObjectionReplyOut(Out):
+    text: str = Field(description="答复（异议人姓名、证件号、手机号脱敏）/ the reply, masked")
+    by: str | None = Field(description="答复的干部 / the cadre who replied")
+    by_role: str
+    at: str
+
+
+class DecisionObjectionOut(Out):
+    n: int = Field(description="异议编号 / the objection's number")
+    at: str | None = None
+    text: str = Field(description="异议（异议人姓名、证件号、手机号脱敏）/ the objection, masked")
+    raised_by: str | None = Field(None, description="异议人（脱敏）/ who objects, masked")
+    by_role: str | None = Field(None, description="登记人角色 / role of who recorded it")
+    answered: bool
+    replies: list[ObjectionReplyOut]
+
+
+class DecisionObjectionsOut(Out):
+    decision: str
+    stage: str
+    objection_until: str | None
+    open: list[int] = Field(description="未答复的异议编号 / objections without a reply")
+    items: list[DecisionObjectionOut]
+    version: int = Field(description="决策事项的版本（答复时 If-Match）/ the decision's version, for If-Match")

@@ -215,6 +215,9 @@ class WorkflowRunModel(Model):
     execution_arn = UnicodeAttribute(null=True)
     execution_name = UnicodeAttribute(null=True)
     restarts = NumberAttribute(default=0)
+    # 四议两公开: objections of the notice without a reply, kept with the record in one transaction; the state
+    # machine, once the notice is over, waits for replies while it is above zero
+    open_objections = NumberAttribute(null=True)
     # written by the state machine
     step = UnicodeAttribute(null=True)
     token = UnicodeAttribute(null=True)  # never leaves the service: not in answers, URLs or logs
@@ -313,9 +316,16 @@ class DeliberationStore:
         )
 
     # -- writes ----------------------------------------------------------------------------------------
-    def write(self, actor: Actor, changes: list[Change], runs: list[WorkflowRunModel] | None = None) -> None:
-        """Every change under its version (a new record must not exist), each with its audit event, and any
-        new run items: all or nothing (a failed condition is a 409)."""
+    def write(
+        self,
+        actor: Actor,
+        changes: list[Change],
+        runs: list[WorkflowRunModel] | None = None,
+        open_objections: dict[str, int] | None = None,
+    ) -> None:
+        """Every change under its version (a new record must not exist), each with its audit event, any new
+        run items, and changes to runs' count of open objections (record id -> delta): all or nothing (a failed
+        condition is a 409)."""
         with transaction() as tx:
             for change in changes:
                 condition = type(change.item).id.does_not_exist() if change.new else None  # type: ignore[attr-defined]
@@ -332,6 +342,12 @@ class DeliberationStore:
                 )
             for run in runs or []:
                 tx.save(run, condition=WorkflowRunModel.id.does_not_exist())
+            for record_id, delta in (open_objections or {}).items():
+                tx.update(
+                    WorkflowRunModel(record_id),
+                    actions=[WorkflowRunModel.open_objections.add(delta)],
+                    condition=WorkflowRunModel.id.exists(),
+                )
 
     def retrying(self, attempts: int, fn: Callable[[], Any]) -> Any:
         """Run `fn` again when a concurrent writer won the version race (two attendees confirming at once)."""

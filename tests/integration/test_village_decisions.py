@@ -108,6 +108,9 @@ def test_a_village_decision_fails_quorum_then_passes_both_meetings_and_is_publis
     time.sleep(2.2)
     late = api.post(f"/v1/village-decisions/{decision}/objections", user="qs-village", body={"text": "晚了"})
     assert late.status == 409
+    step_of(api, decision, "objection_replies")  # the objection has no reply: the flow waits for it
+    reply = {"text": "菜地按标准补偿，已张榜公示"}
+    ok(api.post(f"/v1/village-decisions/{decision}/objections/1/replies", user="qs-village", body=reply), 201)
     step_of(api, decision, "implementation")
     ok(api.post(f"/v1/village-decisions/{decision}/implementation", user="qs-village", body={"note": "已开工"}))
     step_of(api, decision, "result_publication")
@@ -119,7 +122,7 @@ def test_a_village_decision_fails_quorum_then_passes_both_meetings_and_is_publis
     kinds = [e["kind"] for e in closed["timeline"]]
     assert kinds == [
         "proposed", "consulted", "no_quorum", "adopted", "no_quorum", "adopted", "published", "objection",
-        "implemented", "result_published",
+        "objection_replied", "implemented", "result_published",
     ]  # fmt: skip
     assert api.get(f"/v1/village-decisions/{decision}", user="zf-town").status == 404
 

@@ -101,6 +101,12 @@ const T = {
   "dlb.nextStep": ["下一步", "Next step"],
   "dlb.consultation": ["村两委商议", "Consultation"],
   "dlb.objection": ["登记异议", "Record an objection"],
+  "dlb.objections": ["公示期异议及答复", "Objections and replies"],
+  "dlb.noObjections": ["公示期内无异议", "No objection during the notice"],
+  "dlb.openObjections": ["还有 {n} 条异议未答复：全部答复后方可组织实施", "{n} objection(s) without a reply: answer each before implementation"],
+  "dlb.unanswered": ["待答复", "No reply yet"],
+  "dlb.reply": ["答复", "Reply"],
+  "dlb.replyText": ["答复内容", "Reply"],
   "dlb.saved": ["已保存", "Saved"],
   "dlb.none": ["无", "None"],
   "dlb.masked": ["反映人", "Raised by"],
@@ -430,11 +436,50 @@ async function decisionPage(kit, id) {
   const can = kit.can("village_decisions:write");
   const step = { consultation: "consult_decision", objection_window: "object_decision", implementation: "implement_decision", result_publication: "publish_decision_result" }[v.stage];
   if (can && (v.stage === "party_meeting" || v.stage === "villagers_meeting")) sections.push(voteCard(kit, v));
+  if (v.published_at) sections.push(objectionsCard(kit, v));
   if (can && v.stage === "objection_window") sections.push(kit.card(kit.tr("dlb.objection"), await kit.opForm("object_decision", { pathParams: { id } })), kit.card(kit.tr("dlb.nextStep"), await kit.opForm("implement_decision", { pathParams: { id } })));
   else if (can && step) sections.push(kit.card(kit.tr("dlb.nextStep"), await kit.opForm(step, { pathParams: { id } })));
   sections.push(kit.card(kit.tr("dlb.timeline"), kit.el("ol", { class: "timeline" }, ...v.timeline.map((e) =>
     kit.el("li", {}, kit.el("time", { datetime: e.at, text: e.at.replace("T", " ").slice(0, 16) }), " ", kit.el("span", { text: e.label }))))));
   kit.page(`${kit.tr("dlb.decision")} · ${v.title}`, ...sections);
+}
+
+/** 公示期异议: each objection (objector masked) with its replies; the cadre holding the decision replies to each
+ * (If-Match with the version shown). Self-contained: posts with kit.api and re-renders the page. */
+function objectionsCard(kit, v) {
+  const holder = kit.can("village_decisions:write") && kit.inScope(v.village_path);
+  const replyForm = (o) => {
+    const id = `dlb-reply-${o.n}`;
+    const err = kit.el("p", { class: "form-summary is-error", role: "alert", hidden: true });
+    const button = kit.el("button", { type: "submit", class: o.replies.length ? "secondary" : "primary", text: kit.tr("dlb.reply") });
+    const form = kit.el("form", { id: `${id}-form`, class: "dlb-form dlb-reply-form" },
+      kit.el("div", { class: "field" }, kit.el("label", { for: id, text: `${kit.tr("dlb.replyText")} #${o.n}` }),
+        kit.el("textarea", { id, name: "text", rows: 2, required: true, maxlength: 1000 })),
+      err, kit.el("div", { class: "actions" }, button));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!form.reportValidity()) return;
+      button.disabled = true;
+      err.hidden = true;
+      try {
+        await kit.api(`/v1/village-decisions/${v.id}/objections/${o.n}/replies`, { method: "POST",
+          body: { text: new FormData(form).get("text") }, headers: { "Idempotency-Key": newKey(), "If-Match": String(v.version) } });
+        kit.toast(kit.tr("dlb.saved"));
+        await kit.route();
+      } catch (error) { err.textContent = kit.errorText(error); err.hidden = false; button.disabled = false; }
+    });
+    return form;
+  };
+  const items = v.objections.map((o) => kit.el("li", { class: "dlb-objection", id: `dlb-objection-${o.n}` },
+    kit.el("p", {}, kit.el("strong", { text: `#${o.n} ` }), kit.el("span", { text: o.text }), " ",
+      o.replies.length ? null : kit.el("span", { class: "pill warn", text: kit.tr("dlb.unanswered") })),
+    kit.el("p", { class: "muted", text: [o.raised_by, (o.at || "").slice(0, 10)].filter(Boolean).join(" · ") }),
+    ...o.replies.map((r) => kit.el("p", { class: "dlb-reply", text: `${kit.tr("dlb.reply")}（${r.by || r.by_role} · ${r.at.slice(0, 10)}）：${r.text}` })),
+    holder ? replyForm(o) : null));
+  const open = v.open_objections || [];
+  return kit.card(kit.tr("dlb.objections"),
+    open.length ? kit.el("p", { class: "warn", role: "status", text: kit.tr("dlb.openObjections", { n: open.length }) }) : null,
+    items.length ? kit.el("ol", { class: "dlb-objections" }, ...items) : kit.el("p", { class: "note", text: kit.tr("dlb.noObjections") }));
 }
 
 function voteCard(kit, v) {

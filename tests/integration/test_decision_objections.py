@@ -1,0 +1,193 @@
+"""Replies to the objections of a 四议两公开 resolution's public notice, under moto's Step Functions engine: the
+village cadre answers each objection (If-Match, idempotent), villagers in scope read objection and reply with the
+objector masked, and neither the API nor the execution goes on to implementation while an objection is open."""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib.core import workflows
+from chalicelib.core.observability import logger
+from chalicelib.core.settings import get_settings
+from chalicelib.deliberation import orchestration
+from chalicelib.localstack.state import create_state_machines
+from tests.integration.test_village_decisions import BRANCH, QS, members, ok, step_of, vote
+from tests.support import ApiClient
+
+NAME = "胡明"  # the objector, named in the objection's text too
+PHONE = "13958276431"
+ID_NUMBER = "43018219880808771X"
+WINDOW = 4  # seconds of public notice in these tests
+
+
+@pytest.fixture
+def flows(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiClient]:
+    monkeypatch.setenv("WORKFLOW_SECONDS_OBJECTION_WINDOW", str(WINDOW))
+    orchestration.reset()
+    yield api
+    orchestration.reset()
+
+
+@pytest.fixture
+def service_log() -> Iterator[io.StringIO]:
+    """Every line the service logs, at any level (as in test_privacy)."""
+    log = logger()
+    handler = log.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    stream = io.StringIO()
+    old_stream, old_level = handler.setStream(stream), log.log_level
+    log.setLevel("DEBUG")
+    try:
+        yield stream
+    finally:
+        log.setLevel(old_level)
+        handler.setStream(old_stream)
+
+
+def published(api: ApiClient) -> dict[str, Any]:
+    """A resolution of 鹊山村 just published, its notice open for WINDOW seconds."""
+    members(api, 1)
+    body = {"village": QS, "title": "第一组机耕道拓宽", "proposal": "机耕道拓宽至 4 米", "branch": BRANCH}
+    decision = ok(api.post("/v1/village-decisions", user="qs-village", body=body), 201)["id"]
+    step_of(api, decision, "consultation")
+    ok(api.post(f"/v1/village-decisions/{decision}/consultation", user="qs-village", body={"note": "提交审议"}))
+    ok(vote(api, decision, "party_meeting", 1, 1))
+    result: dict[str, Any] = ok(vote(api, decision, "villagers_meeting", 10, 9, entitled=12))
+    assert result["stage"] == "objection_window"
+    return result
+
+
+def wait_for_notice_end(decision: dict[str, Any]) -> None:
+    until = datetime.strptime(decision["objection_until"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    time.sleep(max(0.0, (until - datetime.now(UTC)).total_seconds()) + 0.3)
+
+
+def object_(api: ApiClient, decision: str, text: str, raised_by: str) -> dict[str, Any]:
+    body = {"text": text, "raised_by": raised_by}
+    result: dict[str, Any] = ok(api.post(f"/v1/village-decisions/{decision}/objections", user="qs-village", body=body))
+    return result
+
+
+def reply(api: ApiClient, decision: str, n: int | str, text: str, *, user: str = "qs-village", **headers: str) -> Any:
+    return api.post(
+        f"/v1/village-decisions/{decision}/objections/{n}/replies", user=user, body={"text": text}, headers=headers
+    )
+
+
+def test_each_objection_is_answered_before_the_resolution_is_implemented(
+    flows: ApiClient, service_log: io.StringIO, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    api = flows
+    # GIVEN a published resolution and two objections, the first naming the objector, his phone and ID number
+    notice = published(api)
+    decision = notice["id"]
+    object_(api, decision, f"占用{NAME}家菜地，电话 {PHONE}，身份证 {ID_NUMBER}", NAME)
+    objected = object_(api, decision, "补偿标准没有张榜公示", "李桂兰")
+    assert objected["open_objections"] == [1, 2]
+
+    # WHEN a 邻长 of the village reads them: objection text and objector masked, nothing answered yet
+    read = ok(api.get(f"/v1/village-decisions/{decision}/objections", user="zhang-liangke"))
+    assert read["open"] == [1, 2] and read["stage"] == "objection_window"
+    first = read["items"][0]
+    assert first["raised_by"] == "胡*" and first["answered"] is False and first["replies"] == []
+    assert "胡*家菜地" in first["text"] and "139****6431" in first["text"] and "430182********771X" in first["text"]
+    assert NAME not in str(read) and PHONE not in str(read) and ID_NUMBER not in str(read)
+    assert read["items"][1]["raised_by"] == "李**"
+
+    # a 组长 may read but not reply; another village's cadre and another town see nothing
+    assert reply(api, decision, 1, "x", user="qs-group").status == 403
+    assert reply(api, decision, 1, "x", user="jiang-dan").status == 404
+    assert api.get(f"/v1/village-decisions/{decision}/objections", user="zf-town").status == 404
+    assert reply(api, decision, 9, "x").status == 404
+    assert reply(api, decision, "first", "x").status == 404
+
+    # the cadre replies under the version he read: a stale one is refused, the current one answers
+    version = read["version"]
+    stale = reply(api, decision, 1, "x", **{"If-Match": f'"{version - 1}"'})
+    assert stale.status == 409 and "版本" in stale.json["error"]["message"]
+    text = f"经核实，{NAME}家菜地按每亩 2 万元补偿，已于公示栏张贴"
+    key = {"If-Match": f'"{version}"', "Idempotency-Key": "reply-hu-1"}
+    answered = reply(api, decision, 1, text, **key)
+    assert answered.status == 201, answered.body
+    again = reply(api, decision, 1, text, **key)  # a lost answer, retried: the first answer, nothing written
+    assert again.status == 201 and again.headers.get("idempotent-replayed") == "true"
+    assert again.json == answered.json
+    after = ok(api.get(f"/v1/village-decisions/{decision}/objections", user="qs-group"))
+    assert after["open"] == [2] and after["version"] == version + 1
+    [given] = after["items"][0]["replies"]
+    assert given["text"] == "经核实，胡*家菜地按每亩 2 万元补偿，已于公示栏张贴"
+    assert given["by"] == "鹊山村 村干部" and given["by_role"] == "village_cadre" and given["at"]
+
+    # THEN after the notice the decision stays there while objection 2 has no reply, and so does the execution
+    wait_for_notice_end(notice)
+    late = api.post(f"/v1/village-decisions/{decision}/objections", user="qs-village", body={"text": "晚了"})
+    assert late.status == 409 and "公示期已" in late.json["error"]["message"]
+    refused = api.post(f"/v1/village-decisions/{decision}/implementation", user="qs-village", body={"note": "开工"})
+    assert refused.status == 409
+    error = refused.json["error"]
+    assert "1 条异议未答复：第 2 条" in error["message"] and "#2" in error["message_en"]
+    assert "李桂兰" not in refused.body.decode() and "补偿标准" not in refused.body.decode()
+    waiting = step_of(api, decision, "objection_replies")
+    assert waiting["stage"] == "objection_window" and waiting["stage_label"] == "决议公示"
+
+    # WHEN the last objection is answered, the execution goes on and the cadre implements
+    ok(reply(api, decision, 2, "补偿标准已于 11 月 20 日张榜，附照片"), 201)
+    step_of(api, decision, "implementation")
+    implemented = ok(
+        api.post(f"/v1/village-decisions/{decision}/implementation", user="qs-village", body={"note": "已开工"})
+    )
+    assert implemented["stage"] == "result_publication" and implemented["open_objections"] == []
+    kinds = [e["kind"] for e in implemented["timeline"]]
+    assert kinds.count("objection") == 2 and kinds.count("objection_replied") == 2
+    assert kinds.index("objection_replied") < kinds.index("implemented")
+    # the objection text, the objector and the phone appear in no log line
+    out, err = capfd.readouterr()
+    lines = service_log.getvalue() + out + err + caplog.text
+    assert NAME not in lines and PHONE not in lines and ID_NUMBER not in lines and "补偿标准" not in lines
+
+
+def test_objections_answered_during_the_notice_do_not_hold_the_execution(flows: ApiClient) -> None:
+    api = flows
+    notice = published(api)
+    decision = notice["id"]
+    object_(api, decision, "路线经过祖坟山", "周建国")
+    ok(reply(api, decision, 1, "路线已改道，避开祖坟山"), 201)
+    ok(reply(api, decision, 1, "改道后的路线图已张贴"), 201)  # a second reply: the objection stays answered
+    wait_for_notice_end(notice)
+    step_of(api, decision, "implementation")  # the condition on the run failed: no wait for replies
+    got = ok(api.get(f"/v1/village-decisions/{decision}", user="qs-village"))
+    assert got["stage"] == "implementation" and [len(o["replies"]) for o in got["objections"]] == [2]
+    ok(api.post(f"/v1/village-decisions/{decision}/implementation", user="qs-village", body={"note": "已开工"}))
+
+
+def test_an_execution_lost_while_waiting_for_replies_resumes_there(flows: ApiClient) -> None:
+    api = flows
+    notice = published(api)
+    decision = notice["id"]
+    object_(api, decision, "占地面积算错", "陈志强")
+    wait_for_notice_end(notice)
+    first = step_of(api, decision, "objection_replies")["workflow"]
+    # the execution is lost, as when the local stack restarts on a fresh Step Functions backend: the record, not
+    # the execution, says where the decision is
+    sfn = boto3.client("stepfunctions")
+    sfn.delete_state_machine(stateMachineArn=get_settings().state_machine_arn("four_steps_two_publics"))
+    create_state_machines()
+    assert workflows.resume_all() == 1
+    deadline = time.monotonic() + 15
+    while True:  # the new execution waits at the same step again (a new wait, a new token)
+        resumed = step_of(api, decision, "objection_replies")["workflow"]
+        if resumed["waiting_since"] != first["waiting_since"]:
+            break
+        assert time.monotonic() < deadline, "the resumed execution did not wait for replies"
+        time.sleep(0.1)
+    assert resumed["restarts"] == 1 and resumed["execution"] == f"{decision}-objection_window-r1"
+    ok(reply(api, decision, 1, "已重新丈量，面积无误"), 201)
+    step_of(api, decision, "implementation")
