@@ -1,6 +1,7 @@
 // The app: sign-in, a hash router, and the pages. Generic pages (all functions, any operation's form or
 // view) are driven by /openapi.json; the grid and member pages are made by hand on the same pieces.
 import { api, ApiError, TOKEN_KEY, token } from "./api.js";
+import { addDays, beijingDay } from "./dates.js";
 import { el, enumLabel, fieldLabel, localMessage, renderOperationForm } from "./form.js";
 import { STRINGS, has, t } from "./i18n.js";
 import { Outbox } from "./outbox.js";
@@ -277,8 +278,8 @@ async function homePage() {
   if (can("members:read")) {
     try {
       const page1 = await api(`/v1/units/${mine}/members?status=probationary&limit=200`);
-      const today = new Date().toISOString().slice(0, 10);
-      const soon = new Date(Date.now() + 30 * 86400e3).toISOString().slice(0, 10);
+      const today = beijingDay();
+      const soon = addDays(today, 30);
       for (const m of page1.items) {
         if (!m.probation_end || m.probation_end > soon) continue;
         const overdue = m.probation_end < today;

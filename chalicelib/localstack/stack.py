@@ -22,6 +22,7 @@ from moto.server import ThreadedMotoServer
 import app as app_module
 from chalicelib.core import jobs, workflows
 from chalicelib.core.apikeys import new_api_key
+from chalicelib.core.csp import content_security_policy
 from chalicelib.core.db import create_tables
 from chalicelib.core.profiles import ProfileStore
 from chalicelib.core.settings import reset_settings
@@ -61,6 +62,8 @@ class LocalStack:
         self.state_dir, self.web_dir = state_dir, web_dir
         self.save_interval, self.seed = save_interval, seed
         self.base_url = f"http://127.0.0.1:{self.port}"
+        # the pages' CSP: the uploads bucket is moto's (AWS_ENDPOINT_URL below), as the presigned links name it
+        self.web_policy = content_security_policy(uploads=[f"http://127.0.0.1:{self.moto_port}"])
         self.oauth = LocalOAuth(self.base_url, WEB_AUDIENCE)  # Cognito's hosted-UI endpoints (web/oidc.js)
         self._stop = threading.Event()
         self._lock = threading.Lock()  # one request in the app at a time, as in one Lambda container
@@ -307,8 +310,8 @@ def _make_handler(stack: LocalStack, gateway: Any) -> type[BaseHTTPRequestHandle
             if ctype.startswith("text/") or "javascript" in ctype:
                 ctype += "; charset=utf-8"
             headers = {"Content-Type": ctype, "Cache-Control": "no-cache", **STATIC_HEADERS}
-            # presigned uploads (evidence photos) go from the browser straight to S3, here moto's port
-            headers["Content-Security-Policy"] += f"; connect-src 'self' http://127.0.0.1:{stack.moto_port}"
+            # photos go from the browser straight to S3 (presigned POST) and back (presigned GET): here moto
+            headers["Content-Security-Policy"] = stack.web_policy
             self._send(200, headers, target.read_bytes())
 
         def do_GET(self) -> None:

@@ -46,18 +46,16 @@ from chalice import api as chalice_api
 from chalice.cdk import Chalice
 from constructs import Construct
 
+from chalicelib.core.csp import content_security_policy
 from stacks import asl
 from stacks.target import ROOT, Target
 
 # The roles whose users must use MFA (chalicelib.core.auth.ROLES holds every role).
 MFA_ROLES = ("town_cadre", "city_admin", "auditor")
-# Same policy the local stack sends with the web files (chalicelib/localstack/stack.py STATIC_HEADERS);
-# tests/infra checks the two agree.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
 # aws partition: the pages exchange the hosted UI's code at Cognito's token endpoint (web/oidc.js)
-COGNITO_CONNECT_SRC = "connect-src 'self' https://*.amazoncognito.com"
+COGNITO_ORIGIN = "https://*.amazoncognito.com"
+# the uploads bucket's CORS: the presigned POST (photos) and GET (their links) from the pages, cached an hour
+UPLOAD_CORS_METHODS = (s3.HttpMethods.POST, s3.HttpMethods.GET, s3.HttpMethods.HEAD)
 # API throttling: the stage default, and tighter limits for costly or sensitive methods.
 STAGE_THROTTLE = {"rate": 100.0, "burst": 200}
 METHOD_THROTTLE: dict[str, dict[str, float]] = {
@@ -304,6 +302,17 @@ class ServiceStack(Stack):
             bucket_name=self.target.name("uploads"),  # chalicelib.core.jobs.bucket_name()
             lifecycle_rules=[
                 s3.LifecycleRule(expiration=Duration.days(30), noncurrent_version_expiration=Duration.days(1))
+            ],
+            # the pages post photos straight here (presigned POST, core/uploads.py) and read them back
+            # (presigned GET links): only from the pages' origin; the signatures still decide what is allowed
+            cors=[
+                s3.CorsRule(
+                    allowed_origins=self._web_origins(),
+                    allowed_methods=list(UPLOAD_CORS_METHODS),
+                    allowed_headers=["Content-Type"],
+                    exposed_headers=["ETag"],
+                    max_age=3600,
+                )
             ],
             **common,
         )
@@ -907,6 +916,23 @@ class ServiceStack(Stack):
             )
 
     # -- web ---------------------------------------------------------------------------------------------
+    def _web_origins(self) -> list[str]:
+        """The origins the pages are served from: the site's addresses (-c web_url, web_domain); without one,
+        CloudFront's default names (the distribution's own name would make the uploads bucket depend on the
+        distribution, which depends on the API, whose functions' roles name the bucket: a cycle)."""
+        t = self.target
+        sites = ["/".join(t.web_url.split("/")[:3])] if t.web_url else []
+        sites += [f"https://{t.web_domain}"] if t.web_domain else []
+        return list(dict.fromkeys(sites)) or ["https://*.cloudfront.cn" if t.china else "https://*.cloudfront.net"]
+
+    def _uploads_origins(self) -> list[str]:
+        """The uploads bucket as the presigned links name it: boto3 signs the global name in the aws partition
+        (bucket.s3.amazonaws.com), which S3 may redirect to the regional one (also what a regional client
+        signs); China has only the regional name."""
+        bucket, suffix = self.target.name("uploads"), "amazonaws.com.cn" if self.target.china else "amazonaws.com"
+        regional = f"https://{bucket}.s3.{self.target.region or Aws.REGION}.{suffix}"
+        return [regional] if self.target.china else [f"https://{bucket}.s3.{suffix}", regional]
+
     def _site_url(self) -> str | None:
         """The address users open (the hosted UI's callback and logout URL): -c web_url, else web_domain. The
         CloudFront name cannot be used: the API (audiences) -> web client -> distribution -> API is a cycle."""
@@ -948,7 +974,11 @@ class ServiceStack(Stack):
             response_headers_policy_name=t.name("security-headers"),
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=CONTENT_SECURITY_POLICY + ("" if t.china else f"; {COGNITO_CONNECT_SRC}"),
+                    content_security_policy=content_security_policy(
+                        uploads=self._uploads_origins(),
+                        connect=[] if t.china else [COGNITO_ORIGIN],
+                        extra=["frame-ancestors 'none'"],
+                    ),
                     override=True,
                 ),
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(

@@ -21,9 +21,9 @@ import pytest
 
 from chalicelib.core import workflows
 from chalicelib.core.auth import ROLES
+from chalicelib.core.csp import content_security_policy, directives
 from chalicelib.core.db import all_models, table_definitions
 from chalicelib.core.gateway import GATEWAY_RESPONSES
-from chalicelib.localstack.stack import STATIC_HEADERS
 from tests.infra import infra_module
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,6 +171,16 @@ def _ref_ids(value: Any) -> set[str]:
 
 def _text(value: Any) -> str:
     return json.dumps(value)
+
+
+def _joined(value: Any) -> str:
+    """A string property as text: an Fn::Join's parts with pseudo parameters written <AWS::Region>."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return f"<{value['Ref']}>"
+    sep, parts = value["Fn::Join"]
+    return str(sep).join(_joined(p) for p in parts)
 
 
 # -- data --------------------------------------------------------------------------------------------------
@@ -504,9 +514,12 @@ def test_web_files_are_in_a_private_bucket_behind_cloudfront_with_oac_and_securi
         assert "CanonicalUser" in _text(policies)
     (headers,) = synth.resources(stack, "AWS::CloudFront::ResponseHeadersPolicy").values()
     security = headers["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
-    csp = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
-    local = STATIC_HEADERS["Content-Security-Policy"]
-    assert {d.strip() for d in local.split(";")} <= {d.strip() for d in csp.split(";")}
+    # the local stack's policy (moto as the uploads bucket) and this one differ only in the origins they add
+    aws = directives(_joined(security["ContentSecurityPolicy"]["ContentSecurityPolicy"]))
+    local = directives(content_security_policy(uploads=["http://127.0.0.1:5000"]))
+    for name, sources in local.items():
+        assert set(sources) - {"http://127.0.0.1:5000"} <= set(aws[name]), name
+    assert aws["frame-ancestors"] == ["'none'"] and aws["default-src"] == ["'self'"]
     assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
     # every API path goes to API Gateway on the same origin (the pages call it there, as under `make run`)
     (api,) = synth.resources(stack, "AWS::Serverless::Api").values()
@@ -515,6 +528,51 @@ def test_web_files_are_in_a_private_bucket_behind_cloudfront_with_oac_and_securi
         first, _, rest = path.lstrip("/").partition("/")
         assert (f"/{first}/*" if rest else f"/{first}") in patterns, path
     assert synth.resources(stack, "Custom::CDKBucketDeployment")
+
+
+# the pages' origin (the CORS rule) and the uploads bucket's names in the presigned links (the CSP)
+UPLOAD_ORIGINS = {
+    GLOBAL: (
+        WEB_URL.rstrip("/"),
+        [
+            f"https://{PREFIX[GLOBAL]}-uploads.s3.amazonaws.com",
+            f"https://{PREFIX[GLOBAL]}-uploads.s3.<AWS::Region>.amazonaws.com",
+        ],
+    ),
+    CHINA: (
+        f"https://{CHINA_IDENTITY['cn.web_domain']}",  # CloudFront in China serves an ICP-registered domain
+        [f"https://{PREFIX[CHINA]}-uploads.s3.cn-northwest-1.amazonaws.com.cn"],
+    ),
+}
+
+
+@pytest.mark.parametrize("stack", [GLOBAL, CHINA])
+def test_photos_post_to_the_uploads_bucket_from_the_pages_origin_which_the_csp_allows(synth: Synth, stack: str) -> None:
+    """A presigned POST (三比 evidence, concern photos) goes from the pages to the bucket, and its presigned GET
+    links are shown there: the bucket's CORS names the pages' origin, the pages' CSP names the bucket."""
+    site, bucket_origins = UPLOAD_ORIGINS[stack]
+    (uploads,) = [
+        b["Properties"]
+        for b in synth.resources(stack, "AWS::S3::Bucket").values()
+        if b["Properties"].get("BucketName") == f"{PREFIX[stack]}-uploads"
+    ]
+    (rule,) = uploads["CorsConfiguration"]["CorsRules"]
+    assert site in rule["AllowedOrigins"] and all(
+        o.startswith("https://") and "*" not in o for o in rule["AllowedOrigins"]
+    )
+    assert {"POST", "GET"} <= set(rule["AllowedMethods"]) <= {"POST", "GET", "HEAD"}
+    assert uploads["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True  # CORS grants no access
+    (headers,) = synth.resources(stack, "AWS::CloudFront::ResponseHeadersPolicy").values()
+    csp = headers["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentSecurityPolicy"]
+    policy = directives(_joined(csp["ContentSecurityPolicy"]))  # each directive once: a browser keeps the first
+    for origin in bucket_origins:
+        assert origin in policy["connect-src"] and origin in policy["img-src"], origin
+    assert policy["connect-src"][0] == "'self'" and "*" not in policy["connect-src"]
+    # no other bucket's or any S3 wildcard
+    assert all(
+        o.startswith(("'", "data:", "blob:", "https://*.amazoncognito.com")) or o in bucket_origins
+        for o in policy["connect-src"] + policy["img-src"]
+    )
 
 
 @pytest.mark.parametrize("stack", [GLOBAL, CHINA])
@@ -615,7 +673,7 @@ def test_the_web_client_signs_in_through_the_hosted_ui_and_the_pages_learn_it_fr
     for stack, sources in ((GLOBAL, 2), (CHINA, 1)):
         (headers,) = synth.resources(stack, "AWS::CloudFront::ResponseHeadersPolicy").values()
         csp = headers["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentSecurityPolicy"]
-        assert ("https://*.amazoncognito.com" in csp["ContentSecurityPolicy"]) is (stack == GLOBAL)
+        assert ("https://*.amazoncognito.com" in _joined(csp["ContentSecurityPolicy"])) is (stack == GLOBAL)
         (deployment,) = synth.resources(stack, "Custom::CDKBucketDeployment").values()
         assert len(deployment["Properties"]["SourceObjectKeys"]) == sources
     # config.json carries the web client's id and the Cognito domain (resolved at deploy time)

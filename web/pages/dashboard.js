@@ -1,6 +1,8 @@
 // Dashboards for a village or a town: 化解率 (mediation), on-time rates of whistles, concerns by status, and
 // the 12345 trend — ECharts charts drawn from the API's figure routes, each with its data as a table.
 // Figures without a route are said so on the page instead of being counted from many list calls.
+import { addMonths, beijingMonth } from "../dates.js";
+import { field } from "./common.js";
 
 const T = {
   "dash.nav": ["数据看板", "Dashboard"],
@@ -46,7 +48,7 @@ export const strings = {
 };
 
 const PALETTE = ["#b71c1c", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#455a64"];
-const month = (offset = 0) => { const d = new Date(); d.setUTCDate(1); d.setUTCMonth(d.getUTCMonth() + offset); return d.toISOString().slice(0, 7); };
+const month = (offset = 0) => addMonths(beijingMonth(), offset);
 const label = (kit, prefix, v) => (kit.tr(`${prefix}.${v}`) === `${prefix}.${v}` ? v : kit.tr(`${prefix}.${v}`));
 const pct = (x) => (x === null || x === undefined ? "—" : `${Math.round(x * 1000) / 10}%`);
 
@@ -141,8 +143,8 @@ async function dashboardPage(kit, params) {
     const q = new URLSearchParams(new FormData(e.target));
     location.hash = `#/dashboard?unit=${code}&${q}`;
   } },
-  ...[["from", "dash.from", from], ["to", "dash.to", to]].map(([n, k, v]) => kit.el("div", { class: "field" },
-    kit.el("label", { for: `dash-${n}`, text: kit.tr(k) }), kit.el("input", { id: `dash-${n}`, name: n, type: "month", value: v, required: true }))),
+  ...[["from", "dash.from", from], ["to", "dash.to", to]].map(([n, k, v]) =>
+    field(kit, `dash-${n}`, kit.tr(k), kit.el("input", { id: `dash-${n}`, name: n, type: "month", value: v, required: true }))),
   kit.el("button", { type: "submit", class: "secondary", text: kit.tr("dash.show") }));
   const cards = await Promise.all([mediationCard(kit, code, from, to), whistleCard(kit, code, to, town).catch((err) => kit.card(kit.tr("dash.whistles", { period: to }), kit.el("p", { class: "bad", text: kit.errorText(err) }))),
     concernsCard(kit, code).catch((err) => kit.card(kit.tr("dash.concerns"), kit.el("p", { class: "bad", text: kit.errorText(err) })))]);

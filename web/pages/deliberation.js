@@ -1,7 +1,8 @@
 // 民情三会 (deliberation): concerns, the three meetings (sign-in, answers, grading and assignments, the town's
 // decisions), minutes with confirmations, the timeline, the responsibility list and 四议两公开 votes with the
 // quorum shown live. Uses only the API (chalicelib/deliberation/routes.py).
-import { newKey } from "../api.js";
+import { addDays, beijingDay } from "../dates.js";
+import { actionForm as baseForm, field, post } from "./common.js";
 
 const T = {
   "dlb.nav": ["民情三会", "Deliberation"],
@@ -141,34 +142,11 @@ function runsStage(kit, d, stage) {
   return depth <= DEPTH[level] && kit.inScope(d.unit_path);
 }
 const currentMeeting = (d) => d.meetings.find((m) => m.stage === d.stage) || null;
-const post = (kit, url, body, version) => kit.api(url, { method: "POST", body,
-  headers: { "Idempotency-Key": newKey(), ...(version !== undefined ? { "If-Match": String(version) } : {}) } });
-const field = (kit, id, label, control) => kit.el("div", { class: "field" }, kit.el("label", { for: id, text: label }), control);
 const pill = (kit, text, cls = "") => kit.el("span", { class: `pill ${cls}`, text });
 const statusCls = (s) => (["closed", "answered", "done"].includes(s) ? "good" : ["open", "registered"].includes(s) ? "warn" : "");
 
-/** A form that posts, shows the error in place and re-renders the page when done. */
-function actionForm(kit, { id, children, submit, onSubmit, cls = "primary" }) {
-  const err = kit.el("p", { class: "form-summary is-error", role: "alert", hidden: true });
-  const button = kit.el("button", { type: "submit", class: cls, text: submit });
-  const form = kit.el("form", { id, class: "dlb-form" }, ...children, err, kit.el("div", { class: "actions" }, button));
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    if (!form.reportValidity()) return;
-    button.disabled = true;
-    err.hidden = true;
-    try {
-      await onSubmit(new FormData(form), form);
-      kit.toast(kit.tr("dlb.saved"));
-      await kit.route();
-    } catch (error) {
-      err.textContent = kit.errorText(error);
-      err.hidden = false;
-      button.disabled = false;
-    }
-  });
-  return form;
-}
+/** A form of this page (common.js), whose success says 已保存. */
+const actionForm = (kit, opts) => baseForm(kit, { saved: "dlb.saved", ...opts });
 
 // -- the hub: concerns, deliberations, items -----------------------------------------------------------
 async function hubPage(kit, params) {
@@ -221,7 +199,7 @@ async function startPage(kit, params) {
   const code = params.unit || kit.myUnit();
   kit.page(kit.tr("dlb.start"), kit.loading());
   const open = await kit.api(`/v1/units/${code}/concerns?status=open&limit=100`);
-  const today = new Date().toISOString().slice(0, 10);
+  const today = beijingDay();
   const choices = open.items.map((c, n) => kit.el("label", { class: "check" },
     kit.el("input", { type: "checkbox", name: "concerns", value: c.id, id: `dlb-c-${n}`, checked: true }), kit.el("span", { text: c.text })));
   const form = actionForm(kit, { id: "dlb-start", submit: kit.tr("dlb.startButton"), children: [
@@ -317,7 +295,7 @@ function analysisCard(kit, d) {
   if (d.analysis) return kit.card(kit.tr("dlb.analysis"), kit.el("p", {}, kit.linkButton(`#/deliberations/${d.analysis}`, kit.tr("dlb.toAnalysis"), "button")));
   const note = kit.el("p", { class: "note", text: kit.tr("dlb.waitingAnalysis") });
   if (!kit.can("deliberations:analyse") || !runsStage(kit, d, "analysis_meeting")) return kit.card(kit.tr("dlb.analysis"), note);
-  const today = new Date().toISOString().slice(0, 10);
+  const today = beijingDay();
   const month = today.slice(0, 7);
   const form = actionForm(kit, { id: "dlb-analysis", submit: kit.tr("dlb.convene"), children: [
     field(kit, "dlb-a-title", kit.tr("dlb.title"), kit.el("input", { id: "dlb-a-title", name: "title", required: true, maxlength: 60, value: kit.tr("dlb.analysisTitle", { month }) })),
@@ -493,7 +471,7 @@ function voteCard(kit, v) {
     num("dlb-yes", "in_favour", kit.tr("dlb.inFavour"), { required: true }),
     num("dlb-no", "against", kit.tr("dlb.against"), { value: "0" }),
     num("dlb-abstain", "abstain", kit.tr("dlb.abstain"), { value: "0" }),
-    field(kit, "dlb-held", kit.tr("dlb.heldOn"), kit.el("input", { id: "dlb-held", name: "held_on", type: "date", required: true, value: new Date().toISOString().slice(0, 10) })),
+    field(kit, "dlb-held", kit.tr("dlb.heldOn"), kit.el("input", { id: "dlb-held", name: "held_on", type: "date", required: true, value: beijingDay() })),
     live,
   ].filter(Boolean), onSubmit: (data) => post(kit, `/v1/village-decisions/${v.id}/votes`, {
     meeting: v.stage, entitled: party ? null : Number(data.get("entitled")), present: Number(data.get("present")),
@@ -561,7 +539,7 @@ export async function inbox(kit) {
         badge: lapsed ? kit.tr("dlb.overdue") : null, badgeCls: "bad", text: ` ${kit.tr("dlb.inboxHold", { title: d.title, stage: d.stage_label })}` });
     }
   }
-  const soon = new Date(Date.now() + 7 * 86400e3).toISOString().slice(0, 10);
+  const soon = addDays(beijingDay(), 7);
   for (const i of items.items) {
     if (i.status === "closed" || (!i.overdue && i.deadline > soon)) continue;
     out.push({ rank: i.overdue ? 1 : 4, due: i.deadline, href: `#/responsibility-items/${i.id}`, cls: i.overdue ? "bad" : "",

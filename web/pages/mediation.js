@@ -1,6 +1,8 @@
 // 人民调解 mediation pages: the village's cases, registering one, the case page with the lifecycle actions its
 // state allows (sessions, agreement with a print preview, performance, follow-up, close, escalate), the
 // mediator teams, and the village's figures (化解率 …). Only the public API (chalicelib/mediation/routes.py).
+import { beijingDay } from "../dates.js";
+import { field } from "./common.js";
 import { guarded, printHtml } from "./scoring.js";
 
 const ECHARTS = "../node_modules/echarts/dist/echarts.esm.min.js";
@@ -317,7 +319,7 @@ export const strings = {
   },
 };
 
-const today = () => new Date().toISOString().slice(0, 10);
+const today = () => beijingDay();
 const catalogues = {};
 async function catalogue(kit, kind) {
   if (!catalogues[kind]) {
@@ -365,7 +367,7 @@ async function listPage(kit, params) {
     if (fStatus.value) p.set("status", fStatus.value);
     if (fOverdue.checked) p.set("overdue", "true");
     location.hash = `#/mediation?${p}`;
-  } }, el("div", { class: "field" }, el("label", { for: "med-status", text: tr("med.filterStatus") }), fStatus),
+  } }, field(kit, "med-status", tr("med.filterStatus"), fStatus),
   el("label", { class: "check", for: "med-overdue" }, fOverdue, el("span", { text: tr("med.filterOverdue") })),
   el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", text: tr("med.search") })));
   const quick = el("div", { class: "quick" },
@@ -480,7 +482,7 @@ function printControl(kit, c) {
   const { el, tr } = kit;
   const purposes = ["mediation", "follow_up", "judicial_confirmation", "review", "audit"];
   const pick = el("select", { id: "print-purpose" }, ...purposes.map((p) => el("option", { value: p, text: kit.enumLabel(p) })));
-  return el("div", { class: "print-agreement" }, el("div", { class: "field" }, el("label", { for: "print-purpose", text: tr("med.printPurpose") }), pick),
+  return el("div", { class: "print-agreement" }, field(kit, "print-purpose", tr("med.printPurpose"), pick),
     el("button", { type: "button", class: "secondary", id: "print-agreement", text: tr("med.print"),
       onclick: () => printHtml(kit, `/v1/mediation-cases/${c.id}/agreement/document?purpose=${pick.value}`) }));
 }
@@ -523,8 +525,8 @@ async function figuresPage(kit, params) {
   const fFrom = el("input", { id: "fig-from", type: "month", value: from });
   const fTo = el("input", { id: "fig-to", type: "month", value: to });
   const filters = el("form", { class: "query-form", onsubmit: (ev) => { ev.preventDefault(); location.hash = `#/mediation/figures?from=${fFrom.value}&to=${fTo.value}`; } },
-    el("div", { class: "field" }, el("label", { for: "fig-from", text: tr("med.from") }), fFrom),
-    el("div", { class: "field" }, el("label", { for: "fig-to", text: tr("med.to") }), fTo),
+    field(kit, "fig-from", tr("med.from"), fFrom),
+    field(kit, "fig-to", tr("med.to"), fTo),
     el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", text: tr("med.search") })));
   const pct = (x) => (x === null || x === undefined ? "—" : `${Math.round(x * 1000) / 10}%`);
   const stats = [["med.rate", pct(s.resolution_rate)], ["med.fig.registered", s.registered], ["med.fig.closed", s.closed], ["med.fig.resolved", s.resolved],

@@ -4,6 +4,8 @@
 import { newKey } from "../api.js";
 import { showFieldErrors } from "../form.js";
 import { resizeImage } from "../image.js";
+import { beijingDay, beijingYear } from "../dates.js";
+import { field } from "./common.js";
 
 const ECHARTS = "../node_modules/echarts/dist/echarts.esm.min.js";
 const DIMENSIONS = ["dedication", "responsibility", "achievement"];
@@ -217,7 +219,7 @@ export const strings = {
 };
 
 // -- helpers -------------------------------------------------------------------------------------------
-const today = () => new Date().toISOString().slice(0, 10);
+const today = () => beijingDay();
 export function periodOf(day) {
   const [y, m] = day.split("-").map(Number);
   return `${y}-Q${Math.floor((m - 1) / 3) + 1}`;
@@ -238,8 +240,6 @@ const dimLabel = (kit, d) => (d === "total" ? kit.tr("scoring.total") : kit.tr(`
 const roleLabel = (kit, role) => { const s = kit.tr(`scoring.role.${role}`); return s.startsWith("scoring.") ? role : s; };
 const select = (kit, id, options, value) => kit.el("select", { id, name: id },
   ...options.map(([v, label]) => kit.el("option", { value: v, text: label, selected: String(v) === String(value ?? "") })));
-const field = (kit, id, label, control, errId) => kit.el("div", { class: "field" },
-  kit.el("label", { for: id, text: label }), control, errId ? kit.el("p", { class: "field-error", id: errId, hidden: true }) : null);
 
 /** Server field errors placed next to the controls of `scope` (`errFor(path)` finds the paragraph), else null. */
 function placeErrors(kit, err, errFor) {
@@ -589,9 +589,9 @@ async function boardPage(kit, params) {
 async function memberPage(kit, id, params) {
   const { el, tr, api, card, table } = kit;
   kit.page(tr("scoring.heading"), kit.loading());
-  const year = /^\d{4}$/.test(params.year || "") ? Number(params.year) : new Date().getFullYear();
+  const year = /^\d{4}$/.test(params.year || "") ? Number(params.year) : beijingYear();
   const sc = await api(`/v1/members/${id}/scorecard?year=${year}`);
-  const years = [year + 1, year, year - 1, year - 2].filter((y) => y <= new Date().getFullYear());
+  const years = [year + 1, year, year - 1, year - 2].filter((y) => y <= beijingYear());
   const fYear = select(kit, "card-year", years.map((y) => [y, String(y)]), year);
   fYear.addEventListener("change", () => { location.hash = `#/scoring/members/${id}?year=${fYear.value}`; });
   const chartBox = el("div", { id: "card-chart", class: "chart chart-short", role: "img", "aria-label": tr("scoring.quarter") });

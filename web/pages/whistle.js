@@ -1,7 +1,8 @@
 // 吹哨报到 (whistles): blow a whistle, follow tickets with a countdown to each deadline, the department's view
 // (report in, progress, resolve, extension, return), the town's dispatch and extension decisions, the
 // whistler's verification and rating, and department scorecards. Uses only the API (chalicelib/whistle/routes.py).
-import { newKey } from "../api.js";
+import { beijingMonth } from "../dates.js";
+import { actionForm as baseForm, field, post } from "./common.js";
 
 const T = {
   "wh.nav": ["吹哨报到", "Whistles"],
@@ -86,9 +87,6 @@ export const strings = {
 };
 
 // -- helpers -------------------------------------------------------------------------------------------
-const post = (kit, url, body, version) => kit.api(url, { method: "POST", body,
-  headers: { "Idempotency-Key": newKey(), ...(version !== undefined ? { "If-Match": String(version) } : {}) } });
-const field = (kit, id, label, control) => kit.el("div", { class: "field" }, kit.el("label", { for: id, text: label }), control);
 const myDept = (kit) => (kit.me()?.scope?.kind === "department" ? kit.me().scope.path : null);
 const name = (kit, x) => (x ? (kit.lang() === "en" ? x.name_en || x.name_zh : x.name_zh) : "");
 const roleName = (kit, r) => (kit.tr(`role.${r}`) === `role.${r}` ? r : kit.tr(`role.${r}`));
@@ -122,27 +120,8 @@ function countdown(kit, due, done) {
   return node;
 }
 
-function actionForm(kit, { id, title, children = [], submit, onSubmit, cls = "primary" }) {
-  const err = kit.el("p", { class: "form-summary is-error", role: "alert", hidden: true });
-  const button = kit.el("button", { type: "submit", class: cls, text: submit });
-  const form = kit.el("form", { id, class: "wh-form" }, ...children, err, kit.el("div", { class: "actions" }, button));
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    if (!form.reportValidity()) return;
-    button.disabled = true;
-    err.hidden = true;
-    try {
-      await onSubmit(new FormData(form), e.submitter);
-      kit.toast(kit.tr("wh.saved"));
-      await kit.route();
-    } catch (error) {
-      err.textContent = kit.errorText(error);
-      err.hidden = false;
-      button.disabled = false;
-    }
-  });
-  return title ? kit.card(title, form) : form;
-}
+/** A form of this page (common.js), whose success says 已提交. */
+const actionForm = (kit, opts) => baseForm(kit, { saved: "wh.saved", ...opts });
 
 const deptChecks = (kit, depts, prefix, checked, lead) => kit.el("fieldset", { class: "choices" }, kit.el("legend", { text: kit.tr("wh.co") }),
   ...Object.values(depts).filter((d) => d.code !== lead).map((d) => kit.el("label", { class: "check" },
@@ -306,7 +285,7 @@ async function ticketPage(kit, id) {
 
 // -- scorecards ----------------------------------------------------------------------------------------
 async function scorecardsPage(kit, params) {
-  const period = params.period || new Date().toISOString().slice(0, 7);
+  const period = params.period || beijingMonth();
   kit.page(kit.tr("wh.scorecards"), kit.loading());
   const depts = await catalogue(kit, "departments");
   const codes = myDept(kit) ? [myDept(kit)] : Object.keys(depts);

@@ -88,6 +88,23 @@ describe("deliberation, whistles and dashboards in Chromium", { skip: !BASE && "
   });
 
   test("the analysis meeting: the village grades the forwarded concern and puts it on the responsibility list", async () => {
+    // the form's date and month are Beijing's: a browser keeping UTC, at 01:00 on 1 December in Beijing
+    // (17:00 on 30 November in UTC), offers 2026-12-01 and the 2026-12 meeting
+    const utc = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: "zh-CN", timezoneId: "UTC" });
+    try {
+      await utc.clock.setFixedTime(new Date("2026-12-01T01:00:00+08:00"));
+      const p = await utc.newPage();
+      await p.goto(`${BASE}/#/`);
+      await p.waitForSelector("#accounts:not([disabled])");
+      await p.selectOption("#accounts", "qs-village");
+      await p.click("#signin");
+      await p.click(`ul.inbox a:has-text('待召开：${MEETING}（民情分析会）')`);
+      await p.waitForSelector("#dlb-analysis");
+      assert.equal(await p.evaluate(() => new Date().toISOString()), "2026-11-30T17:00:00.000Z");
+      assert.equal(await p.inputValue("#dlb-a-date"), "2026-12-01");
+      assert.match(await p.inputValue("#dlb-a-title"), /2026-12/);
+    } finally { await utc.close(); }
+
     await signIn("qs-village");
     await page.click(`ul.inbox a:has-text('待召开：${MEETING}（民情分析会）')`);
     // the courtyard meeting's forwarded concern waits for the village's monthly analysis meeting: convene it

@@ -1,7 +1,9 @@
 // The frontend's pure logic under node: schema normalisation and checks, language picking, the outbox.
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 
+import { addDays, addMonths, beijingDay, beijingMonth, beijingYear } from "../dates.js";
 import { fitWithin } from "../image.js";
 import { authorizeUrl, challengeOf, loadAuthConfig, logoutUrl, newVerifier, tokenRequest } from "../oidc.js";
 import { Outbox } from "../outbox.js";
@@ -166,4 +168,31 @@ test("countdowns in days and hours, hours and minutes, or minutes", () => {
   assert.deepEqual(remaining(2 * 86400 + 3 * 3600 + 59), ["wh.days", { d: 2, h: 3 }]);
   assert.deepEqual(remaining(-(3 * 3600 + 5 * 60)), ["wh.hours", { h: 3, m: 5 }]);
   assert.deepEqual(remaining(59 * 60), ["wh.minutes", { m: 59 }]);
+});
+
+test("days and months are Beijing's: at 01:00 on 1 December in Beijing it is still 30 November in UTC", (t) => {
+  t.mock.timers.enable({ apis: ["Date"], now: Date.parse("2026-12-01T01:00:00+08:00") });
+  assert.equal(new Date().toISOString().slice(0, 10), "2026-11-30"); // what the pages used to show
+  assert.equal(beijingDay(), "2026-12-01");
+  assert.equal(beijingMonth(), "2026-12");
+  assert.equal(beijingDay(Date.parse("2026-11-30T23:59:59+08:00")), "2026-11-30");
+  assert.equal(beijingDay(new Date("2026-12-31T16:00:00Z")), "2027-01-01");
+  assert.equal(beijingYear(Date.parse("2026-12-31T16:30:00Z")), 2027);
+  assert.equal(addDays("2026-11-28", 7), "2026-12-05");
+  assert.equal(addDays("2028-03-01", -1), "2028-02-29");
+  assert.equal(addMonths("2026-12", 1), "2027-01");
+  assert.equal(addMonths("2026-01", -11), "2025-02");
+  assert.equal(addMonths("2026-03", 0), "2026-03");
+});
+
+test("no page takes a calendar day, month or year from UTC or the browser's own time zone (web/dates.js does)", () => {
+  const root = new URL("../", import.meta.url);
+  const files = [...readdirSync(root).filter((f) => f.endsWith(".js")), ...readdirSync(new URL("pages/", root)).map((f) => `pages/${f}`)];
+  const bad = [];
+  for (const f of files.filter((x) => x !== "dates.js")) {
+    readFileSync(new URL(f, root), "utf8").split("\n").forEach((line, i) => {
+      if (/(new Date\(\)|Date\.now\(\)).*(toISOString\(\)\.slice\(0, (4|7|10)\)|get(UTC)?(FullYear|Month|Date)\()/.test(line)) bad.push(`${f}:${i + 1}: ${line.trim()}`);
+    });
+  }
+  assert.deepEqual(bad, []);
 });

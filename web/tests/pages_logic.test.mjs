@@ -13,6 +13,11 @@ test("a day's quarter, and the last quarters newest first across a year's end", 
   assert.deepEqual(recentPeriods(3, "2026-02-10"), ["2026-Q1", "2025-Q4", "2025-Q3"]);
 });
 
+test("the current quarter is Beijing's: at 01:00 on 1 April in Beijing (31 March in UTC) it is Q2", (t) => {
+  t.mock.timers.enable({ apis: ["Date"], now: Date.parse("2026-04-01T01:00:00+08:00") });
+  assert.deepEqual(recentPeriods(2), ["2026-Q2", "2026-Q1"]);
+});
+
 const base = { level: "village", rights_notified_on: null, sessions: [], agreements: [], judicial_confirmation: null };
 const keys = (c) => actionsFor({ ...base, ...c }).map(([k]) => k);
 
