@@ -423,31 +423,17 @@ async function decisionPage(kit, id) {
 }
 
 /** 公示期异议: each objection (objector masked) with its replies; the cadre holding the decision replies to each
- * (If-Match with the version shown). Self-contained: posts with kit.api and re-renders the page. */
+ * (If-Match with the version shown). */
 function objectionsCard(kit, v) {
   const holder = kit.can("village_decisions:write") && kit.inScope(v.village_path);
-  const replyForm = (o) => {
-    const id = `dlb-reply-${o.n}`;
-    const err = kit.el("p", { class: "form-summary is-error", role: "alert", hidden: true });
-    const button = kit.el("button", { type: "submit", class: o.replies.length ? "secondary" : "primary", text: kit.tr("dlb.reply") });
-    const form = kit.el("form", { id: `${id}-form`, class: "dlb-form dlb-reply-form" },
-      kit.el("div", { class: "field" }, kit.el("label", { for: id, text: `${kit.tr("dlb.replyText")} #${o.n}` }),
-        kit.el("textarea", { id, name: "text", rows: 2, required: true, maxlength: 1000 })),
-      err, kit.el("div", { class: "actions" }, button));
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      if (!form.reportValidity()) return;
-      button.disabled = true;
-      err.hidden = true;
-      try {
-        await kit.api(`/v1/village-decisions/${v.id}/objections/${o.n}/replies`, { method: "POST",
-          body: { text: new FormData(form).get("text") }, headers: { "Idempotency-Key": newKey(), "If-Match": String(v.version) } });
-        kit.toast(kit.tr("dlb.saved"));
-        await kit.route();
-      } catch (error) { err.textContent = kit.errorText(error); err.hidden = false; button.disabled = false; }
-    });
-    return form;
-  };
+  const replyForm = (o) => actionForm(kit, {
+    id: `dlb-reply-${o.n}-form`,
+    submit: kit.tr("dlb.reply"),
+    cls: o.replies.length ? "secondary" : "primary",
+    children: [field(kit, `dlb-reply-${o.n}`, `${kit.tr("dlb.replyText")} #${o.n}`,
+      kit.el("textarea", { id: `dlb-reply-${o.n}`, name: "text", rows: 2, required: true, maxlength: 1000 }))],
+    onSubmit: (data) => post(kit, `/v1/village-decisions/${v.id}/objections/${o.n}/replies`, { text: data.get("text") }, v.version),
+  });
   const items = v.objections.map((o) => kit.el("li", { class: "dlb-objection", id: `dlb-objection-${o.n}` },
     kit.el("p", {}, kit.el("strong", { text: `#${o.n} ` }), kit.el("span", { text: o.text }), " ",
       o.replies.length ? null : kit.el("span", { class: "pill warn", text: kit.tr("dlb.unanswered") })),
