@@ -9,6 +9,7 @@ from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal
@@ -27,6 +28,7 @@ from chalicelib.whistle.schemas import (
 )
 from chalicelib.whistle.service import WhistleService, iso, now
 from chalicelib.whistle.service import default_service as whistle_service
+from chalicelib.whistle.store import TicketModel
 
 # 12345 limits: 应急 the same day, 咨询/求助 3 working days, 投诉 13 working days
 LIMIT_SECONDS: dict[str, tuple[int, str]] = {
@@ -92,14 +94,19 @@ class HotlineService:
 
     def _save(self, item: HotlineModel, actor: Actor, action: str, before: dict[str, Any] | None) -> None:
         with transaction() as tx:
-            if before is None:
-                tx.save(item, condition=HotlineModel.id.does_not_exist())
-            else:
-                tx.save(item)
-            self.audit.append(
-                tx, actor, action=action, entity_type="hotline_ticket", entity_id=item.id, unit_path=item.unit_path,
-                before=before, after=_state(item),
-            )  # fmt: skip
+            self._write(tx, item, actor, action, before)
+
+    def _write(
+        self, tx: TransactWrite, item: HotlineModel, actor: Actor, action: str, before: dict[str, Any] | None
+    ) -> None:
+        if before is None:
+            tx.save(item, condition=HotlineModel.id.does_not_exist())
+        else:
+            tx.save(item)
+        self.audit.append(
+            tx, actor, action=action, entity_type="hotline_ticket", entity_id=item.id, unit_path=item.unit_path,
+            before=before, after=_state(item),
+        )  # fmt: skip
 
     def _step(self, item: HotlineModel, actor: Actor, action: str, moment: datetime) -> None:
         target = TRANSITIONS.get(item.status, {}).get(action)
@@ -163,19 +170,23 @@ class HotlineService:
                 location=LocationIn(unit=item.unit_code, address=data.address or "12345来电"),
                 lead=data.lead, co=data.co, source=f"hotline:{item.id}", hotline_ticket=item.id,
             )  # fmt: skip
-            created = self.whistle.whistle(
+
+            def link(tx: TransactWrite, whistle: TicketModel) -> None:
+                # the hotline ticket is saved, under its version, in the whistle's own transaction: a failed
+                # save (a racing dispatch, a lost answer retried) leaves no whistle behind, nor a second one
+                item.whistle_ticket = whistle.id
+                self._write(tx, item, actor, "hotline.whistle", before)
+
+            self.whistle.whistle(
                 actor, ticket, unit_code=item.unit_code, unit_path=item.unit_path,
-                whistler=(principal.sub, principal.role, principal.display_name), auto_dispatch=True,
+                whistler=(principal.sub, principal.role, principal.display_name), auto_dispatch=True, extra=link,
             )  # fmt: skip
-            item.whistle_ticket = created.id
-        else:
-            unit = self.whistle.grid.unit(data.concern_unit or "")
-            if unit is None or not principal.sees_unit(unit.path):
-                raise field_error(
-                    "body.concern_unit", "须为您辖区内的村（社区）", "A village in your scope is required"
-                )
-            item.concern_unit = unit.code
-            item.concern = to_deliberation.forward(item, unit, actor)
+            return hotline_out(item)
+        unit = self.whistle.grid.unit(data.concern_unit or "")
+        if unit is None or not principal.sees_unit(unit.path):
+            raise field_error("body.concern_unit", "须为您辖区内的村（社区）", "A village in your scope is required")
+        item.concern_unit = unit.code
+        item.concern = to_deliberation.forward(item, unit, actor)
         self._save(item, actor, f"hotline.{data.to}", before)
         return hotline_out(item)
 
