@@ -256,6 +256,7 @@ ROUTE_TABLE: tuple[tuple[str, str, str, str, bool, bool], ...] = (
     ("chalicelib.whistle.routes", "POST", "/v1/hotline-tickets/{id}/callback", "hotline_callback", False, False),
     ("chalicelib.whistle.routes", "POST", "/v1/hotline-tickets/{id}/dispatch", "dispatch_hotline_ticket", False, False),
     ("chalicelib.whistle.routes", "POST", "/v1/hotline-tickets/{id}/outcome", "hotline_outcome", False, False),
+    ("chalicelib.whistle.routes", "GET", "/v1/units/{code}/hotline-trends", "hotline_trends", False, False),
     ("chalicelib.whistle.routes", "GET", "/v1/webhooks", "list_webhooks", False, False),
     ("chalicelib.whistle.routes", "POST", "/v1/webhooks", "subscribe_webhook", False, False),
     ("chalicelib.whistle.routes", "GET", "/v1/webhooks/dead-letters", "webhook_dead_letters", False, False),

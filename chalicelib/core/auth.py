@@ -109,6 +109,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "whistle:verify": frozenset({"area_head", "village_cadre", "town_cadre", "city_admin"}),
     "hotline:write": frozenset({"department"}),  # agencies (the 12345 hotline) post tickets and callbacks
     "hotline:read": frozenset({"department", "village_cadre", "town_cadre", "city_admin"}),
+    "hotline:trends": frozenset({"village_cadre", "town_cadre", "city_admin"}),  # counts for the unit's own grid
 }
 
 ROLE_LABELS: dict[str, tuple[str, str]] = {

@@ -30,6 +30,11 @@ def seeded(seed: str) -> Iterator[None]:
         _seed.reset(token)
 
 
+def is_seeded() -> bool:
+    """Whether ids made now derive from an Idempotency-Key (a re-run of the same request makes them again)."""
+    return _seed.get() is not None
+
+
 def new_id() -> str:
     """A fresh record id: random outside an idempotent request, reproducible inside one."""
     current = _seed.get()

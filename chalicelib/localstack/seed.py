@@ -48,6 +48,8 @@ DEMO_UNITS: tuple[tuple[str, str, str], ...] = (
     (f"{CITY}/XDP/XT/P01", "新塘村第一片", "area"),
     (f"{CITY}/XDP/XT/P01/Z01", "第一组（周家屋场，上游）", "group"),
     (f"{CITY}/XDP/XT/P01/Z02", "第二组（李家屋场，下游）", "group"),
+    (f"{CITY}/XDP/XT/P01/Z01/L01", "第一邻", "neighbourhood"),
+    (f"{CITY}/XDP/XT/P01/Z02/L01", "第一邻", "neighbourhood"),
 )
 
 
@@ -154,7 +156,31 @@ DEMO_HEADS: tuple[tuple[str, str, str, bool], ...] = (
     ("430182-CJ-MJT-P01", "谢建华", "13907310011", True),  # 片长 who blows the 应急哨
     ("430182-CJ-MJT-P01-Z01", "罗立新", "13907310012", False),
     ("430182-CJ-MJT-P01-Z01-L01", "周秀英", "13907310013", True),  # 邻长 who found the dangerous wall
+    # 夏铎铺镇新塘村 (the article counts 73 片长 and 1,226 邻长 in the town but names none: demo names)
+    ("430182-XDP-XT-P01", "彭建军", "13907310021", True),
+    ("430182-XDP-XT-P01-Z01", "周海林", "13907310022", True),  # 周家屋场 (upstream)
+    ("430182-XDP-XT-P01-Z02", "李正平", "13907310023", False),  # 李家屋场 (downstream), 自治力量
 )
+# The heads above who are party members on the roll of 梅家田社区 and 新塘村, so that 三比 credits them (a whistle
+# closed on time credits the nearest 组长 or 片长 who is one): head unit -> (home 邻, address, gender, birth
+# date, ID sequence, branch, join date). Their ID numbers are made up, with a valid check digit.
+DEMO_PARTY_HEADS: dict[str, tuple[str, str, str, str, str, str, str]] = {
+    "430182-CJ-MJT-P01": ("430182-CJ-MJT-P01-Z01-L01", "梅家田社区第一组8号", "male", "19710306", "031",
+                          "中共梅家田社区第一支部委员会", "1998-07-01"),
+    "430182-CJ-MJT-P01-Z01-L01": ("430182-CJ-MJT-P01-Z01-L01", "梅家田社区第一组3号", "female", "19680915", "042",
+                                  "中共梅家田社区第一支部委员会", "2005-06-20"),
+    "430182-XDP-XT-P01": ("430182-XDP-XT-P01-Z01-L01", "新塘村周家屋场12号", "male", "19750512", "015",
+                          "中共新塘村支部委员会", "2001-07-01"),
+    "430182-XDP-XT-P01-Z01": ("430182-XDP-XT-P01-Z01-L01", "新塘村周家屋场3号", "male", "19660221", "053",
+                              "中共新塘村支部委员会", "1994-10-01"),
+}  # fmt: skip
+
+
+def demo_id_number(birth: str, sequence: str) -> str:
+    from chalicelib.members.idcard import check_digit  # noqa: PLC0415
+
+    first17 = f"{CITY}{birth}{sequence}"
+    return first17 + check_digit(first17)
 
 
 def seed_demo_people() -> None:
@@ -175,8 +201,31 @@ def seed_demo_people() -> None:
         )
         service.create_household(admin, SYSTEM_ACTOR, household)
     for unit, name, phone, member in DEMO_HEADS:
-        appointment = AppointmentIn(person_name=name, phone=phone, is_member=member, start=date(2024, 3, 1))
+        member_id = _demo_party_member(admin, unit, name, phone) if unit in DEMO_PARTY_HEADS else None
+        appointment = AppointmentIn(
+            person_name=name, phone=phone, is_member=member, member_id=member_id, start=date(2024, 3, 1)
+        )
         service.appoint(admin, SYSTEM_ACTOR, unit, appointment)
     from chalicelib.deliberation.demo import seed_demo_concerns  # noqa: PLC0415
 
     seed_demo_concerns()  # 夏铎铺's water dispute, ready for a courtyard meeting
+
+
+def _demo_party_member(admin: Principal, head_unit: str, name: str, phone: str) -> str:
+    """A party-member head's household and member record on the roll; the member id their appointment links."""
+    from datetime import date  # noqa: PLC0415
+
+    from chalicelib.grid.schemas import HouseholdIn  # noqa: PLC0415
+    from chalicelib.grid.service import default_service as grid_service  # noqa: PLC0415
+    from chalicelib.members.schemas import MemberIn  # noqa: PLC0415
+    from chalicelib.members.service import default_service as member_service  # noqa: PLC0415
+
+    leaf, address, gender, birth, sequence, branch, joined = DEMO_PARTY_HEADS[head_unit]
+    household = HouseholdIn(unit=leaf, address=address, head_name=name, residents=3, phone=phone, tags=[
+        "party_member_household"])  # fmt: skip
+    home = grid_service().create_household(admin, SYSTEM_ACTOR, household)
+    member = MemberIn(
+        name=name, gender=gender, id_number=demo_id_number(birth, sequence), phone=phone, branch=branch,
+        status="full", join_date=date.fromisoformat(joined), household=home.id,
+    )  # fmt: skip
+    return member_service().create(admin, SYSTEM_ACTOR, member).id

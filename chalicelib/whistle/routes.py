@@ -6,6 +6,7 @@ from chalicelib.core.api import ApiBlueprint, RequestContext
 from chalicelib.whistle import from_deliberation  # noqa: F401 - registers the town review's whistle hook
 from chalicelib.whistle.hotline import HotlineService
 from chalicelib.whistle.hotline import default_service as hotline_service
+from chalicelib.whistle.hotline import trends as hotline_trend
 from chalicelib.whistle.schemas import (
     CallbackIn,
     CategoryIn,
@@ -22,6 +23,8 @@ from chalicelib.whistle.schemas import (
     HotlineDispatchIn,
     HotlineIn,
     HotlineOut,
+    HotlineTrendOut,
+    HotlineTrendQuery,
     KindRuleIn,
     KindRuleList,
     KindRuleOut,
@@ -360,6 +363,19 @@ def hotline_outcome(ctx: RequestContext) -> HotlineOut:
 )
 def hotline_callback(ctx: RequestContext) -> HotlineOut:
     return _hotline().callback(ctx.user, ctx.actor, ctx.path["id"], ctx.body, ctx.if_match())
+
+
+@api.route(
+    "/v1/units/{code}/hotline-trends",
+    "GET",
+    permission="hotline:trends",
+    query=HotlineTrendQuery,
+    response=HotlineTrendOut,
+    summary="12345工单趋势：按日或周、类别、类型、状态（≤366天）/ Hotline tickets per day or week (≤ 366 days)",
+)
+def hotline_trends(ctx: RequestContext) -> HotlineTrendOut:
+    q: HotlineTrendQuery = ctx.query
+    return hotline_trend(ctx.user, ctx.path["code"], start=q.start, end=q.end, bucket=q.bucket, grid=_svc().grid)
 
 
 # -- webhooks (per agency) -----------------------------------------------------------------------------------

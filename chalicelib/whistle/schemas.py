@@ -302,6 +302,34 @@ class HotlineOut(Out):
     version: int
 
 
+class HotlineTrendQuery(Strict):
+    start: str | None = Field(
+        None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$", description="起始日（默认截止日前29天）/ first day"
+    )
+    end: str | None = Field(
+        None, alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$", description="截止日（默认今天）/ last day"
+    )
+    bucket: Literal["day", "week"] = Field("day", description="按日或按周（周一起）/ per day or per ISO week")
+
+
+class HotlineTrendPoint(Out):
+    period: str = Field(description="日期，或该周周一 / the day, or the Monday of the week")
+    total: int
+    by_category: dict[str, int]
+    by_kind: dict[str, int]
+    by_status: dict[str, int] = Field(description="当日受理工单的当前状态 / current status of that day's tickets")
+
+
+class HotlineTrendOut(Out):
+    unit: str
+    unit_path: str
+    start: str
+    end: str
+    bucket: str
+    points: list[HotlineTrendPoint] = Field(description="窗口内每一日（周），含零 / every bucket, zeros included")
+    totals: HotlineTrendPoint
+
+
 # -- webhooks ------------------------------------------------------------------------------------------------
 EVENTS = ("*", "whistle.create", "whistle.dispatch", "whistle.report_in", "whistle.progress", "whistle.resolve",
           "whistle.return", "whistle.request_extension", "whistle.grant_extension", "whistle.refuse_extension",

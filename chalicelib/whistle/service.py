@@ -4,20 +4,20 @@ extensions; due times from the catalogue; scorecards kept in the transitions' tr
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.core import events
+from chalicelib.core import events, ids
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.errors import Conflict, Forbidden, check_version, field_error, not_found
 from chalicelib.core.observability import logger
 from chalicelib.core.paging import decode_cursor, encode_cursor
+from chalicelib.core.settings import get_settings
 from chalicelib.grid.store import GridStore
 from chalicelib.whistle import rules
 from chalicelib.whistle.flow import FlowRunner
@@ -70,8 +70,25 @@ def period_of(moment: datetime) -> str:
     return moment.astimezone(rules.CHINA).strftime("%Y-%m")
 
 
-def new_ticket_id(moment: datetime) -> str:
-    return "W" + moment.strftime("%Y%m%d%H%M%S") + secrets.token_hex(3)
+def ticket_id(day: str, tail: str) -> str:
+    return f"W{day}{tail}"
+
+
+def new_ticket_id(moment: datetime) -> tuple[str, str]:
+    """`W` + the Beijing date + 12 hex digits (sorts by day), and the hex tail. Inside an idempotent request
+    the tail derives from its Idempotency-Key (core/ids.py), so a re-run after a lost answer makes it again."""
+    tail = ids.new_hex()[:12]
+    return ticket_id(moment.astimezone(rules.CHINA).strftime("%Y%m%d"), tail), tail
+
+
+def earlier_run_ids(moment: datetime, tail: str) -> list[str]:
+    """The ids a first run of this idempotent request could have made: its tail on each day from one
+    idempotency lifetime ago until now (a retry after that is a new request). One or two days by default."""
+    ttl = timedelta(seconds=max(get_settings().idempotency_ttl_seconds, 0))
+    first = (moment - ttl).astimezone(rules.CHINA).date()
+    last = moment.astimezone(rules.CHINA).date()
+    days = [first + timedelta(days=n) for n in range(min((last - first).days, 99) + 1)]
+    return [ticket_id(day.strftime("%Y%m%d"), tail) for day in days]
 
 
 def ticket_out(item: TicketModel, flow: FlowModel | None) -> TicketOut:
@@ -272,8 +289,13 @@ class WhistleService:
         co = list(data.co) if data.co is not None else [d for d in category["co"] if d != lead]
         self._check_departments(lead, co)
         moment = self.clock()
+        new_id, tail = new_ticket_id(moment)
+        if ids.is_seeded():  # a retry after a lost answer: the first run's ticket may carry an earlier day
+            made = self.store.tickets(earlier_run_ids(moment, tail))
+            if made:
+                raise Conflict(f"该请求已创建工单 {min(made)}", f"This request already created ticket {min(made)}")
         item = TicketModel(
-            new_ticket_id(moment),
+            new_id,
             kind=data.kind, category=data.category, description=data.description, unit_code=unit_code,
             unit_path=unit_path, root=segments[0], path_key=f"{unit_path}/#", town="-".join(segments[:2]),
             address=data.location.address, lat=data.location.lat, long=data.location.long, photos=list(data.photos),

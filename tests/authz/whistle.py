@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.localstack.seed import DemoAccount
-from tests.authz.common import OTHER_LEAF, OWN_LEAF, Case, Req, items_hidden
+from tests.authz.common import OTHER_LEAF, OTHER_UNIT, OWN_LEAF, Case, Req, items_hidden, own_unit
 from tests.support import ApiClient
 
 BASE = "/v1/whistle"
@@ -256,6 +256,10 @@ CASES: dict[str, Case] = {
             own_hotline(api, a, n, answered=True), "callback", {"resolved": True, "satisfied": False}
         ),
         other=lambda api, a, n: hreq(other_hotline(api, a, n), "callback", {"resolved": True, "satisfied": True}),
+    ),
+    "GET /v1/units/{code}/hotline-trends": Case(
+        own=lambda api, a, n: Req("GET", f"/v1/units/{own_unit(a)}/hotline-trends?bucket=week"),
+        other=lambda api, a, n: Req("GET", f"/v1/units/{OTHER_UNIT}/hotline-trends"),
     ),
     "POST /v1/webhooks": Case(own=lambda api, a, n: Req("POST", "/v1/webhooks", {"url": f"https://example.org/h{n}"})),
     "GET /v1/webhooks": Case(own=lambda api, a, n: Req("GET", "/v1/webhooks")),

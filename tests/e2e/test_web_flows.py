@@ -26,6 +26,13 @@ CLIENT = "ningxiang-web"
 def test_flows_in_chromium(stack: StackProcess) -> None:
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium)"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # the 12345 hotline posts two tickets in 大成桥镇 today: the town's dashboard draws them in its 12345 trend
+    agency = stack.token("agency-12345")
+    for unit in ("430182-DCQ-QS", "430182-DCQ"):
+        body = {"id": f"12345-WEB-{secrets.token_hex(4)}", "kind": "complaint", "category": "road_traffic",
+                "text": "村道塌陷，夜间无警示", "unit": unit}  # fmt: skip
+        posted = stack.post("/v1/hotline-tickets", body, token=agency)
+        assert posted.status_code == 201, posted.text
     done = _run(
         _node(),
         "tests/flows.test.mjs",

@@ -16,7 +16,7 @@ import pytest
 from chalicelib.core import jobs
 from chalicelib.grid import imports
 from chalicelib.grid.imports import HEADERS
-from chalicelib.localstack.seed import seed_demo_people
+from chalicelib.localstack.seed import DEMO_PARTY_HEADS, seed_demo_people
 from tests.integration.test_grid_imports import XLSX, post
 from tests.support import Answer, ApiClient
 
@@ -185,7 +185,8 @@ def test_commit_registers_the_good_rows_masked_counted_and_audited_and_a_retry_w
     assert members["陈志强"]["in_service"] and members["陈志强"]["workplace"] == FORMULA
     assert members["陈志强"]["unit"] == L02
     assert (_count(village, QS), _count(village, L01), _count(village, L02)) == (5, 3, 2)
-    assert _count(village, "430182") == 6  # the city counts the one in 清泉河村 too
+    # the city counts the one in 清泉河村 too, and the demo's party-member 三长 of 梅家田社区 and 新塘村
+    assert _count(village, "430182") == 6 + len(DEMO_PARTY_HEADS)
     household = boto3.client("dynamodb").get_item(TableName="test-households", Key={"id": {"S": hu["household"]}})
     assert household["Item"]["members"]["N"] == "1"
     # one member.create event per member, and one event for the file

@@ -1,7 +1,8 @@
 // Dashboards for a village or a town: 化解率 (mediation), on-time rates of whistles, concerns by status, and
 // the 12345 trend — ECharts charts drawn from the API's figure routes, each with its data as a table.
-// Figures without a route are said so on the page instead of being counted from many list calls.
-import { addMonths, beijingMonth } from "../dates.js";
+// Figures without a route are said so on the page instead of being counted from many list calls. The 12345 trend
+// comes from /v1/units/{code}/hotline-trends (daily counts kept with each hotline ticket).
+import { addDays, addMonths, beijingDay, beijingMonth } from "../dates.js";
 import { field } from "./common.js";
 
 const T = {
@@ -30,7 +31,17 @@ const T = {
   "dash.status": ["状态", "Status"],
   "dash.partial": ["只统计最近 {n} 条诉求（没有诉求统计接口）", "Only the latest {n} concerns are counted (no concern figures route)"],
   "dash.hotline": ["12345 热线工单趋势", "12345 hotline trend"],
-  "dash.noHotline": ["API 尚无 12345 工单的统计或按单元列表接口（只有按工单号查询），无法画出趋势。", "The API has no figures or per-unit list of 12345 tickets yet (only one ticket by its number): no trend can be drawn."],
+  "dash.hotlinePeriod": ["{start} 至 {end}，按{bucket}", "{start} to {end}, per {bucket}"],
+  "dash.b.day": ["日", "day"],
+  "dash.b.week": ["周", "week"],
+  "dash.period": ["日期", "Date"],
+  "dash.total": ["合计", "Total"],
+  "dash.hotlineStatus": ["当前状态", "Where they stand"],
+  "dash.hs.received": ["待派单", "Received"],
+  "dash.hs.dispatched": ["已吹哨派单", "Whistled"],
+  "dash.hs.forwarded": ["已转村诉求", "Forwarded to the village"],
+  "dash.hs.answered": ["已答复", "Answered"],
+  "dash.hs.visited": ["已回访", "Called back"],
   "dash.none": ["无数据", "No data"],
   "dash.noAccess": ["无权查看", "Not visible to your role"],
   "dash.l.group": ["组（屋场）", "Group"],
@@ -130,6 +141,43 @@ async function concernsCard(kit, code) {
     page1.next_cursor ? kit.el("p", { class: "note", text: kit.tr("dash.partial", { n: page1.items.length }) }) : null);
 }
 
+
+/** The 12345 trend of the unit over the dashboard's months (at most 366 days): per week beyond three months. */
+async function hotlineCard(kit, code, from, to) {
+  if (!kit.can("hotline:trends")) return null;
+  const today = beijingDay();
+  let end = addDays(`${addDays(`${to}-01`, 32).slice(0, 7)}-01`, -1); // the last day of the `to` month
+  if (end > today) end = today;
+  let start = `${from}-01`;
+  if (start > end) start = end;
+  if (addDays(start, 365) < end) start = addDays(end, -365);
+  const bucket = addDays(start, 92) < end ? "week" : "day";
+  const t = await kit.api(`/v1/units/${code}/hotline-trends?from=${start}&to=${end}&bucket=${bucket}`);
+  const names = new Map();
+  if (kit.can("whistle:read")) {
+    for (const c of (await kit.api("/v1/whistle/categories").catch(() => ({ items: [] }))).items) names.set(c.code, kit.lang() === "en" ? c.name_en : c.name_zh);
+  }
+  const cats = Object.entries(t.totals.by_category).sort((a, b) => b[1] - a[1]).map(([c]) => c);
+  const top = cats.slice(0, 5);
+  const catName = (c) => names.get(c) || c;
+  const period = kit.tr("dash.hotlinePeriod", { start: t.start, end: t.end, bucket: kit.tr(`dash.b.${t.bucket}`) });
+  const line = await chart(kit, "dash-hotline", `${kit.tr("dash.hotline")} ${period}`, {
+    tooltip: { trigger: "axis" }, legend: { top: 0, type: "scroll" }, grid: { left: 8, right: 8, bottom: 8, top: 36, containLabel: true },
+    xAxis: { type: "category", data: t.points.map((p) => p.period.slice(5)), boundaryGap: false },
+    yAxis: { type: "value", minInterval: 1 },
+    series: [{ type: "line", name: kit.tr("dash.total"), data: t.points.map((p) => p.total), lineStyle: { width: 3 } },
+      ...top.map((c) => ({ type: "line", name: catName(c), data: t.points.map((p) => p.by_category[c] || 0) }))],
+  });
+  const rows = t.points.filter((p) => p.total > 0);
+  const statuses = Object.entries(t.totals.by_status).filter(([, n]) => n > 0);
+  return kit.card(kit.tr("dash.hotline"), kit.el("p", { class: "note", text: period }), line,
+    rows.length ? kit.table([{ label: kit.tr("dash.period"), value: (p) => p.period }, { label: kit.tr("dash.total"), value: (p) => String(p.total) },
+      ...cats.map((c) => ({ label: catName(c), value: (p) => String(p.by_category[c] || 0) }))], rows, kit.tr("dash.hotline"))
+      : kit.el("p", { class: "note", text: kit.tr("dash.none") }),
+    statuses.length ? kit.el("h4", { text: kit.tr("dash.hotlineStatus") }) : null,
+    statuses.length ? kit.table([{ label: kit.tr("dash.status"), value: ([s]) => label(kit, "dash.hs", s) }, { label: kit.tr("dash.count"), value: ([, n]) => String(n) }], statuses) : null);
+}
+
 async function dashboardPage(kit, params) {
   const code = params.unit || kit.myUnit();
   if (!code) { kit.page(kit.tr("dash.heading"), kit.el("p", { class: "note", text: kit.tr("dash.noAccess") })); return; }
@@ -147,9 +195,9 @@ async function dashboardPage(kit, params) {
     field(kit, `dash-${n}`, kit.tr(k), kit.el("input", { id: `dash-${n}`, name: n, type: "month", value: v, required: true }))),
   kit.el("button", { type: "submit", class: "secondary", text: kit.tr("dash.show") }));
   const cards = await Promise.all([mediationCard(kit, code, from, to), whistleCard(kit, code, to, town).catch((err) => kit.card(kit.tr("dash.whistles", { period: to }), kit.el("p", { class: "bad", text: kit.errorText(err) }))),
-    concernsCard(kit, code).catch((err) => kit.card(kit.tr("dash.concerns"), kit.el("p", { class: "bad", text: kit.errorText(err) })))]);
-  kit.page(`${kit.tr("dash.heading")} · ${unit.name}`, kit.card(null, form), ...cards,
-    kit.card(kit.tr("dash.hotline"), kit.el("p", { class: "note", text: kit.tr("dash.noHotline") })));
+    concernsCard(kit, code).catch((err) => kit.card(kit.tr("dash.concerns"), kit.el("p", { class: "bad", text: kit.errorText(err) }))),
+    hotlineCard(kit, code, from, to).catch((err) => kit.card(kit.tr("dash.hotline"), kit.el("p", { class: "bad", text: kit.errorText(err) })))]);
+  kit.page(`${kit.tr("dash.heading")} · ${unit.name}`, kit.card(null, form), ...cards);
 }
 
 export function routes(kit) {

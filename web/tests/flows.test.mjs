@@ -193,7 +193,17 @@ describe("deliberation, whistles and dashboards in Chromium", { skip: !BASE && "
     await page.waitForSelector("#dash-concerns canvas");
     await page.waitForSelector("#dash-mediation canvas");
     assert.match(await page.textContent("main"), /按时报到率/);
-    assert.match(await page.textContent("main"), /12345/);
+    // the 12345 trend: a line chart and its table, with today's tickets (test_web_flows.py posts two as the hotline)
+    await page.waitForSelector("#dash-hotline canvas");
+    const hotline = page.locator("section.card:has(#dash-hotline)");
+    assert.match(await hotline.locator("h3").textContent(), /12345 热线工单趋势/);
+    const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+    const weekOf = (day) => { const d = new Date(`${day}T00:00:00Z`); d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7)); return d.toISOString().slice(0, 10); };
+    const rows = await hotline.locator("table >> nth=0").locator("tbody tr").allTextContents();
+    const last = rows.at(-1) || "";
+    assert.ok(last.startsWith(today) || last.startsWith(weekOf(today)), `no row for today in ${JSON.stringify(rows)}`);
+    assert.match(last, /^\d{4}-\d{2}-\d{2}\s*[1-9]\d*/); // the total of the period holding today
+    assert.match(await hotline.textContent(), /道路交通/); // the category's name, from the catalogue
     await fits();
     await shot("40-dashboard-town");
     await axe("town dashboard");
