@@ -161,7 +161,7 @@ async function hubPage(kit, params) {
   const quick = kit.el("div", { class: "quick" });
   if (kit.can("concerns:write")) quick.append(kit.linkButton(`#/deliberation/concern?unit=${code}`, kit.tr("dlb.logConcern"), "button primary"));
   if (kit.can("deliberations:convene")) quick.append(kit.linkButton(`#/deliberation/new?unit=${code}`, kit.tr("dlb.start"), "button"));
-  if (kit.can("village_decisions:write")) quick.append(kit.linkButton("#/op/propose_decision", kit.tr("dlb.proposeDecision"), "button"));
+  if (kit.can("village_decisions:write")) quick.append(kit.linkButton(`#/deliberation/decision?unit=${code}`, kit.tr("dlb.proposeDecision"), "button"));
   const openForm = kit.el("form", { class: "inline dlb-open", onsubmit: (e) => {
     e.preventDefault();
     const v = new FormData(e.target).get("decision");
@@ -193,6 +193,14 @@ async function concernPage(kit, params) {
   const form = await kit.opForm("create_concern", { values: { unit: params.unit || kit.myUnit() },
     onDone: () => { location.hash = `#/deliberation?unit=${params.unit || kit.myUnit()}`; } });
   kit.page(kit.tr("dlb.logConcern"), kit.card(null, form));
+}
+
+/** 提议: the generated form, the village prefilled; once proposed, the decision's own page (its id is the only way
+ * back to it). */
+async function proposePage(kit, params) {
+  const form = await kit.opForm("propose_decision", { values: { village: params.unit || kit.myUnit() },
+    onDone: (d) => { location.hash = `#/village-decisions/${d.id}`; } });
+  kit.page(kit.tr("dlb.proposeDecision"), kit.card(null, form));
 }
 
 async function startPage(kit, params) {
@@ -415,8 +423,11 @@ async function decisionPage(kit, id) {
   const step = { consultation: "consult_decision", objection_window: "object_decision", implementation: "implement_decision", result_publication: "publish_decision_result" }[v.stage];
   if (can && (v.stage === "party_meeting" || v.stage === "villagers_meeting")) sections.push(voteCard(kit, v));
   if (v.published_at) sections.push(objectionsCard(kit, v));
-  if (can && v.stage === "objection_window") sections.push(kit.card(kit.tr("dlb.objection"), await kit.opForm("object_decision", { pathParams: { id } })), kit.card(kit.tr("dlb.nextStep"), await kit.opForm("implement_decision", { pathParams: { id } })));
-  else if (can && step) sections.push(kit.card(kit.tr("dlb.nextStep"), await kit.opForm(step, { pathParams: { id } })));
+  // the notice takes objections until objection_until; implementation opens only once it is over and every
+  // objection has a reply (the API then says stage "implementation"): no form that can only be refused
+  if (can && v.stage === "objection_window") {
+    if (Date.parse(v.objection_until) > Date.now()) sections.push(kit.card(kit.tr("dlb.objection"), await kit.opForm("object_decision", { pathParams: { id } })));
+  } else if (can && step) sections.push(kit.card(kit.tr("dlb.nextStep"), await kit.opForm(step, { pathParams: { id } })));
   sections.push(kit.card(kit.tr("dlb.timeline"), kit.el("ol", { class: "timeline" }, ...v.timeline.map((e) =>
     kit.el("li", {}, kit.el("time", { datetime: e.at, text: e.at.replace("T", " ").slice(0, 16) }), " ", kit.el("span", { text: e.label }))))));
   kit.page(`${kit.tr("dlb.decision")} · ${v.title}`, ...sections);
@@ -486,6 +497,7 @@ export function routes(kit) {
     [/^\/deliberation$/, (params) => hubPage(kit, params)],
     [/^\/deliberation\/concern$/, (params) => concernPage(kit, params)],
     [/^\/deliberation\/new$/, (params) => startPage(kit, params)],
+    [/^\/deliberation\/decision$/, (params) => proposePage(kit, params)],
     [/^\/deliberations\/([\w-]+)$/, (id) => deliberationPage(kit, id)],
     [/^\/responsibility-items\/([\w-]+)$/, (id) => itemPage(kit, id)],
     [/^\/village-decisions\/([\w-]+)$/, (id) => decisionPage(kit, id)],
