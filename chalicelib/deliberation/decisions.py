@@ -4,7 +4,8 @@ count is read from the members slice (full members of the branch living in the v
 
 Objections raised during the notice are answered by the cadre holding the decision (objections.py, as for
 minutes corrections); the decision stays at the notice, and its execution waits at `objection_replies`, until
-every objection has a reply."""
+every objection has a reply. When the wait for the end of the notice is over, the execution first closes a door on
+the run item (`notice_closed`) that every objection's transaction is conditional on, then reads the count."""
 
 from __future__ import annotations
 
@@ -49,6 +50,13 @@ def window_open(item: VillageDecisionModel, now: datetime) -> bool:
     if item.stage != "objection_window" or not item.objection_until:
         return False
     return now < datetime.strptime(item.objection_until, TIMESTAMP).replace(tzinfo=UTC)
+
+
+def notice_ended(item: VillageDecisionModel) -> Conflict:
+    return Conflict(
+        f"决议公示已结束（{item.objection_until} 截止），不再受理异议",
+        f"The notice has ended (at {item.objection_until}); no more objections",
+    )
 
 
 def effective_stage(item: VillageDecisionModel, now: datetime) -> str:
@@ -243,13 +251,14 @@ class DecisionService:
     def object(
         self, principal: Principal, actor: Actor, decision_id: str, data: DecisionObjectionIn
     ) -> VillageDecisionOut:
+        """Recorded while the notice is open by the clock and, in the same transaction as the objection, on
+        condition that the execution has not closed its door (`CloseNotice`, right after the wait): an objection
+        checked just before the end and committed just after would otherwise be missed by the execution, which
+        reads the count of open objections once, after the door."""
         item = self._visible(principal, decision_id)
         self._at(item, "objection_window")
         if not window_open(item, _now()):
-            raise Conflict(
-                f"公示期已于 {item.objection_until} 结束，不再受理异议",
-                f"The notice ended at {item.objection_until}; no more objections",
-            )
+            raise notice_ended(item)
         before = decision_state(item)
         item.objections = objections.raise_objection(
             item.objections, text=data.text, raised_by=data.raised_by, by_role=actor.role
@@ -257,7 +266,13 @@ class DecisionService:
         item.transitions = [*item.transitions, _transition(actor, "objection", "objection_window")]
         change = Change(item, "village_decision.objection", "village_decision", item.village_path, before,
                         decision_state(item))  # fmt: skip
-        self.store.write(actor, [change], open_objections={item.id: 1})
+        try:
+            self.store.write(actor, [change], open_objections={item.id: 1}, notice_open=[item.id])
+        except Conflict:
+            run = self.store.run(item.id)
+            if run is not None and run.notice_closed:  # the door stays shut once closed
+                raise notice_ended(item) from None
+            raise
         return self._out(item)
 
     # -- replies to objections -------------------------------------------------------------------------

@@ -10,7 +10,7 @@ through update expressions (never a whole-item put that would erase what the mac
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,6 +219,7 @@ class WorkflowRunModel(Model):
     # machine, once the notice is over, waits for replies while it is above zero
     open_objections = NumberAttribute(null=True)
     # written by the state machine
+    notice_closed = UnicodeAttribute(null=True)  # 四议两公开: when its CloseNotice door shut the objection window
     step = UnicodeAttribute(null=True)
     token = UnicodeAttribute(null=True)  # never leaves the service: not in answers, URLs or logs
     waiting_since = UnicodeAttribute(null=True)
@@ -322,10 +323,12 @@ class DeliberationStore:
         changes: list[Change],
         runs: list[WorkflowRunModel] | None = None,
         open_objections: dict[str, int] | None = None,
+        notice_open: Collection[str] = (),
     ) -> None:
         """Every change under its version (a new record must not exist), each with its audit event, any new
-        run items, and changes to runs' count of open objections (record id -> delta): all or nothing (a failed
-        condition is a 409)."""
+        run items, and changes to runs' count of open objections (record id -> delta), on condition that the
+        runs named in `notice_open` have not closed their notice (the state machine's door): all or nothing (a
+        failed condition is a 409)."""
         with transaction() as tx:
             for change in changes:
                 condition = type(change.item).id.does_not_exist() if change.new else None  # type: ignore[attr-defined]
@@ -342,12 +345,18 @@ class DeliberationStore:
                 )
             for run in runs or []:
                 tx.save(run, condition=WorkflowRunModel.id.does_not_exist())
-            for record_id, delta in (open_objections or {}).items():
-                tx.update(
-                    WorkflowRunModel(record_id),
-                    actions=[WorkflowRunModel.open_objections.add(delta)],
-                    condition=WorkflowRunModel.id.exists(),
-                )
+            deltas = open_objections or {}
+            for record_id, delta in deltas.items():
+                condition = WorkflowRunModel.id.exists()
+                if record_id in notice_open:  # one operation per item in a transaction: the door goes here
+                    condition &= WorkflowRunModel.notice_closed.does_not_exist()
+                actions: list[Action] = [WorkflowRunModel.open_objections.add(delta)]
+                tx.update(WorkflowRunModel(record_id), actions=actions, condition=condition)
+            for record_id in notice_open:
+                if record_id not in deltas:
+                    tx.condition_check(
+                        WorkflowRunModel, record_id, condition=WorkflowRunModel.notice_closed.does_not_exist()
+                    )
 
     def retrying(self, attempts: int, fn: Callable[[], Any]) -> Any:
         """Run `fn` again when a concurrent writer won the version race (two attendees confirming at once)."""

@@ -5,6 +5,7 @@ objector masked, and neither the API nor the execution goes on to implementation
 from __future__ import annotations
 
 import io
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -15,17 +16,19 @@ import boto3
 import pytest
 
 from chalicelib.core import workflows
+from chalicelib.core.audit import AuditStore
 from chalicelib.core.observability import logger
 from chalicelib.core.settings import get_settings
 from chalicelib.deliberation import orchestration
+from chalicelib.deliberation.store import DeliberationStore
 from chalicelib.localstack.state import create_state_machines
-from tests.integration.test_village_decisions import BRANCH, QS, members, ok, step_of, vote
+from tests.integration.test_village_decisions import BRANCH, QS, members, ok, step_of, vote, wait_for_notice_end
 from tests.support import ApiClient
 
 NAME = "胡明"  # the objector, named in the objection's text too
 PHONE = "13958276431"
 ID_NUMBER = "43018219880808771X"
-WINDOW = 4  # seconds of public notice in these tests
+WINDOW = 5  # seconds of public notice in these tests (4 to 5: the end is kept to the second)
 
 
 @pytest.fixture
@@ -63,11 +66,6 @@ def published(api: ApiClient) -> dict[str, Any]:
     result: dict[str, Any] = ok(vote(api, decision, "villagers_meeting", 10, 9, entitled=12))
     assert result["stage"] == "objection_window"
     return result
-
-
-def wait_for_notice_end(decision: dict[str, Any]) -> None:
-    until = datetime.strptime(decision["objection_until"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    time.sleep(max(0.0, (until - datetime.now(UTC)).total_seconds()) + 0.3)
 
 
 def object_(api: ApiClient, decision: str, text: str, raised_by: str) -> dict[str, Any]:
@@ -129,7 +127,7 @@ def test_each_objection_is_answered_before_the_resolution_is_implemented(
     # THEN after the notice the decision stays there while objection 2 has no reply, and so does the execution
     wait_for_notice_end(notice)
     late = api.post(f"/v1/village-decisions/{decision}/objections", user="qs-village", body={"text": "晚了"})
-    assert late.status == 409 and "公示期已" in late.json["error"]["message"]
+    assert late.status == 409 and "决议公示已结束" in late.json["error"]["message"]
     refused = api.post(f"/v1/village-decisions/{decision}/implementation", user="qs-village", body={"note": "开工"})
     assert refused.status == 409
     error = refused.json["error"]
@@ -190,4 +188,95 @@ def test_an_execution_lost_while_waiting_for_replies_resumes_there(flows: ApiCli
         time.sleep(0.1)
     assert resumed["restarts"] == 1 and resumed["execution"] == f"{decision}-objection_window-r1"
     ok(reply(api, decision, 1, "已重新丈量，面积无误"), 201)
+    step_of(api, decision, "implementation")
+
+
+def close_notice_as_the_execution_does(decision: str) -> None:
+    """Run the definition's `CloseNotice` task, as deployed on the state machine, for `decision`: the same
+    UpdateItem the execution sends when its wait for the end of the notice is over."""
+    sfn = boto3.client("stepfunctions")
+    definition = json.loads(
+        sfn.describe_state_machine(stateMachineArn=get_settings().state_machine_arn("four_steps_two_publics"))[
+            "definition"
+        ]
+    )
+    door = definition["States"]["CloseNotice"]
+    assert door["Resource"] == "arn:aws:states:::aws-sdk:dynamodb:updateItem"
+    assert definition["States"]["ObjectionWindow"]["Next"] == "CloseNotice" and door["Next"] == "ObjectionReplies"
+
+    def resolve(value: Any) -> Any:  # the two paths the task uses: $.id and $$.State.EnteredTime
+        if isinstance(value, dict):
+            return {
+                k.removesuffix(".$"): (
+                    {"$.id": decision, "$$.State.EnteredTime": CLOSED_AT}[v] if k.endswith(".$") else resolve(v)
+                )
+                for k, v in value.items()
+            }
+        return value
+
+    boto3.client("dynamodb").update_item(**resolve(door["Parameters"]))
+
+
+CLOSED_AT = "2026-11-20T08:00:00.000Z"
+
+
+def test_an_objection_checked_before_the_notice_closed_and_committed_after_is_refused(
+    flows: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race seen under load: the API finds the notice open by the clock, the execution leaves its wait and
+    reads the count of open objections, then the API commits the objection. Here the execution's door write
+    (`CloseNotice`, before the count is read) lands between the API's check and its commit, every time."""
+    api = flows
+    notice = published(api)
+    decision = notice["id"]
+    store = DeliberationStore(audit=AuditStore())
+    events = len(AuditStore().for_entity("village_decision", decision, limit=100, after=None)[0])
+    write = DeliberationStore.write
+
+    def door_closes_before_the_commit(self: DeliberationStore, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("notice_open"):
+            close_notice_as_the_execution_does(decision)
+        write(self, *args, **kwargs)
+
+    # WHEN an objection passes the clock's check while the notice is open, and the door closes before its commit
+    with monkeypatch.context() as patched:
+        patched.setattr(DeliberationStore, "write", door_closes_before_the_commit)
+        late = api.post(
+            f"/v1/village-decisions/{decision}/objections", user="qs-village", body={"text": "最后一刻的异议"}
+        )
+    # THEN it is refused, and nothing of it was written: not the objection, nor the count, nor an audit event
+    assert late.status == 409, late.body
+    assert "决议公示已结束" in late.json["error"]["message"] and "notice has ended" in late.json["error"]["message_en"]
+    got = ok(api.get(f"/v1/village-decisions/{decision}", user="qs-village"))
+    assert got["objections"] == [] and got["version"] == notice["version"] and got["stage"] == "objection_window"
+    run = store.run(decision)
+    assert run is not None and run.open_objections is None and run.notice_closed == CLOSED_AT
+    assert len(AuditStore().for_entity("village_decision", decision, limit=100, after=None)[0]) == events
+    # the door stays shut for the rest of the notice, while the clock still says it is open
+    assert datetime.now(UTC) < datetime.strptime(notice["objection_until"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    again = api.post(f"/v1/village-decisions/{decision}/objections", user="qs-village", body={"text": "再提一次"})
+    assert again.status == 409 and "决议公示已结束" in again.json["error"]["message"]
+
+    # AND the execution, passing the door at the end of the notice (it keeps the first closing), reads no open
+    # objection and goes on to implementation, as the API does
+    wait_for_notice_end(notice)
+    step_of(api, decision, "implementation")
+    run = store.run(decision)
+    assert run is not None and run.notice_closed == CLOSED_AT
+    ok(api.post(f"/v1/village-decisions/{decision}/implementation", user="qs-village", body={"note": "已开工"}))
+
+
+def test_an_objection_committed_before_the_door_closes_holds_the_execution(flows: ApiClient) -> None:
+    """The other order: the objection's transaction commits first, so the count the execution reads after its
+    door includes it and the execution waits for the reply."""
+    api = flows
+    notice = published(api)
+    decision = notice["id"]
+    object_(api, decision, "排水沟位置不对", "周建国")
+    close_notice_as_the_execution_does(decision)  # as if the notice ended right after the objection's commit
+    late = api.post(f"/v1/village-decisions/{decision}/objections", user="qs-village", body={"text": "晚了"})
+    assert late.status == 409
+    wait_for_notice_end(notice)
+    step_of(api, decision, "objection_replies")
+    ok(reply(api, decision, 1, "排水沟已按图纸调整"), 201)
     step_of(api, decision, "implementation")
