@@ -39,9 +39,10 @@ with mock_aws():
             got[t] = [i for p in client.get_paginator("scan").paginate(TableName=t) for i in p["Items"]]
         return got
     before = items()
-    started = time.perf_counter()
-    report = county.load(scale)
-    out["import_s"] = time.perf_counter() - started
+    started, cpu = time.perf_counter(), time.process_time()
+    report, calls = ReadCount.measure(lambda: county.load(scale))
+    out["import_s"], out["import_cpu_s"] = time.perf_counter() - started, time.process_time() - cpu
+    out["import_calls"] = calls.calls
     after = items()
     new = {t: [i for i in after[t] if i not in before[t]] for t in tables}
     out["items"] = sum(len(v) for v in new.values())
@@ -56,13 +57,16 @@ with mock_aws():
 with mock_aws():  # a fresh backend: the same items by raw BatchWriteItem
     create_tables()
     client = boto3.client("dynamodb")
-    started = time.perf_counter()
-    for table, rows in new.items():
-        for i in range(0, len(rows), 25):
-            pending = {table: [{"PutRequest": {"Item": r}} for r in rows[i:i + 25]]}
-            while pending:
-                pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-    out["raw_s"] = time.perf_counter() - started
+    def raw():
+        for table, rows in new.items():
+            for i in range(0, len(rows), 25):
+                pending = {table: [{"PutRequest": {"Item": r}} for r in rows[i:i + 25]]}
+                while pending:
+                    pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+    started, cpu = time.perf_counter(), time.process_time()
+    _, calls = ReadCount.measure(raw)
+    out["raw_s"], out["raw_cpu_s"] = time.perf_counter() - started, time.process_time() - cpu
+    out["raw_calls"] = calls.calls
 print(json.dumps(out))
 """
 
@@ -72,6 +76,10 @@ class CountyRun:
     scale: float
     import_s: float
     raw_s: float
+    import_cpu_s: float  # CPU time of this process (moto runs in it): steadier than wall time on a busy machine
+    raw_cpu_s: float
+    import_calls: int  # DynamoDB calls (round trips on a real table) of the import path, file checks included
+    raw_calls: int
     items: int
     households: int
     get_items: int
@@ -82,6 +90,11 @@ class CountyRun:
         """Import throughput over raw BatchWriteItem throughput (same items): raw time / import time."""
         return self.raw_s / self.import_s
 
+    @property
+    def cpu_ratio(self) -> float:
+        """The same ratio in CPU time of the process that runs both sides and moto."""
+        return self.raw_cpu_s / self.import_cpu_s
+
 
 def run(scale: float) -> CountyRun:
     env = child_env()
@@ -89,3 +102,12 @@ def run(scale: float) -> CountyRun:
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     data = json.loads(done.stdout.strip().splitlines()[-1])
     return CountyRun(scale=scale, **data)
+
+
+if __name__ == "__main__":  # python -m tests.bench.county [scale]: this bench alone (default 0.02, as make bench)
+    result = run(float(sys.argv[1]) if len(sys.argv) > 1 else 0.02)
+    print(result)
+    calls = (
+        f"{result.raw_calls / result.import_calls:.2f} in DynamoDB calls ({result.import_calls} vs {result.raw_calls})"
+    )
+    print(f"import / raw BatchWriteItem: {result.ratio:.2f} wall, {result.cpu_ratio:.2f} CPU, {calls}")

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,10 +50,13 @@ class ReadCount:
 
         reads = cls()
         real = botocore.client.BaseClient._make_api_call
+        lock = threading.Lock()  # the import path calls from a pool of threads
 
         def counting(client: Any, op: str, params: dict[str, Any]) -> Any:
             result = real(client, op, params)
-            if client.meta.service_model.service_name == "dynamodb":
+            if client.meta.service_model.service_name != "dynamodb":
+                return result
+            with lock:
                 reads.calls += 1
                 reads.items += result.get("ScannedCount", len(result.get("Items", []))) + (1 if "Item" in result else 0)
                 reads.items += sum(len(v) for v in result.get("Responses", {}).values())
