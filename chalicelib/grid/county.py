@@ -160,7 +160,8 @@ def load(scale: float = 1.0, seed: int = 2026) -> LoadReport:
         report.files += 1
         if result.status == 202:
             jobs.drain()
-        body = service.get(admin, result.body["id"]).model_dump() if "id" in result.body else result.body
+        # a queued file's counts are read once its job ran; a written or replayed one answers with them
+        body = service.get(admin, result.body["id"]).model_dump() if result.status == 202 else result.body
         report.rows += int(body.get("rows_total") or 0)
         report.written += int(body.get("written") or 0)
         if result.status == 422:

@@ -10,9 +10,10 @@ nothing is written (`mode=all_or_nothing`, 422), unless `mode=valid_rows_only`: 
 written and the bad ones listed as skipped; `mode=validate_only` checks and reports, and writes nothing.
 
 Writing is a bulk path, not N single writes: the new items go out with BatchWriteItem, then the subtree
-counters move with ONE UpdateItem (ADD) per affected unit, aggregated over the whole file; heads are set
-with a condition (`attribute_not_exists(head)`). An import is audited per file, not per row: one audit
-event (entity type "import", the import id) records who imported which file (its SHA-256) with what counts.
+counters move with one ADD per affected unit, aggregated over the whole file, 100 units a TransactWriteItems;
+heads are set the same way, 100 a transaction, each under a condition (`attribute_not_exists(head)`). An
+import is audited per file, not per row: one audit event (entity type "import", the import id) records who
+imported which file (its SHA-256) with what counts.
 Members are the exception: one person, one record is a DynamoDB condition, so each roster row is one
 transaction of the members store (member, identity item, counters, its own member.create event).
 
@@ -931,24 +932,36 @@ TRANSACT_MAX = 100  # actions per TransactWriteItems (the DynamoDB limit)
 CONFLICT_RETRIES = 5
 
 
-def _add_counters(chunk: list[tuple[str, list[Any]]]) -> None:
-    """Up to 100 units' counter updates (ADD, no condition) in one TransactWriteItems instead of one UpdateItem
-    each: applied whole or not at all, each attempt with its own ClientRequestToken (botocore's retries of one
-    attempt apply it once). A conflict with a concurrent write of one of the units is retried after a pause."""
+def _transact_units(ops: list[tuple[str, list[Any], Any]]) -> set[int]:
+    """Up to 100 UpdateItems of units (code, actions, condition or None) in one TransactWriteItems: applied
+    whole, or not at all. Returns the positions whose condition failed (nothing was applied then), or an empty
+    set once applied. Each attempt has its own ClientRequestToken (botocore's retries of one attempt apply it
+    once); a conflict with a concurrent write of one of the units is retried after a pause."""
     from pynamodb.exceptions import TransactWriteError  # noqa: PLC0415 - the import path only
     from pynamodb.transactions import TransactWrite  # noqa: PLC0415
 
     for attempt in range(CONFLICT_RETRIES):
         try:
             with TransactWrite(connection=db_connection(), client_request_token=uuid.uuid4().hex) as tx:
-                for code, actions in chunk:
-                    tx.update(UnitSystemModel(code), actions=actions)
-            return
+                for code, actions, condition in ops:
+                    tx.update(UnitSystemModel(code), actions=actions, condition=condition)
+            return set()
         except TransactWriteError as e:
-            reasons = {r.code for r in (e.cancellation_reasons or []) if r is not None}
+            reasons = [r.code if r is not None else None for r in (e.cancellation_reasons or [])]
+            failed = {i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"}
+            if failed:
+                return failed
             if "TransactionConflict" not in reasons or attempt == CONFLICT_RETRIES - 1:
                 raise
             time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover - the last attempt returns or raises
+
+
+def _add_counters(chunk: list[tuple[str, list[Any]]]) -> None:
+    """Up to 100 units' counter updates (ADD, no condition) in one TransactWriteItems instead of one UpdateItem
+    each."""
+    if _transact_units([(code, actions, None) for code, actions in chunk]):
+        raise AssertionError("an update without a condition failed its condition")  # pragma: no cover
 
 
 def _update_unit(code: str, actions: list[Any], condition: Any = None) -> None:
@@ -961,8 +974,9 @@ class BulkWriter:
     """Writes a checked plan: BatchWriteItem for the items, TransactWriteItems of 100 units for counters.
 
     Households and units: the items first, then the counters. Appointments: the counters first, as the
-    appointed unit's UpdateItem also sets its head under `attribute_not_exists(head)`; a unit that got a
-    head meanwhile loses its row (in all_or_nothing, everything set is undone and the import is a 409).
+    appointed unit's update also sets its head under `attribute_not_exists(head)` (100 units a transaction);
+    a unit that got a head meanwhile loses its row (in all_or_nothing, everything set is undone and the
+    import is a 409).
 
     Members: one transaction per row through the members store (`MemberStore.create`: the member, its
     identity item under `attribute_not_exists`, the household's and chain's counters, a member.create audit
@@ -1060,30 +1074,36 @@ class BulkWriter:
         return lost
 
     def _heads(self, rows: list[Planned], deltas: dict[str, dict[str, int]]) -> list[RowError]:
-        """Set each appointed unit's head with its counters in one conditional UpdateItem, deepest first:
-        a unit that lost its row passes one head less to the ancestors still to be updated."""
+        """Set the appointed units' heads with their counters, up to 100 units a TransactWriteItems, each update
+        under `attribute_not_exists(head)` (and the path the check saw). Deepest first: a unit's descendants
+        are in its chunk or an earlier one. A unit that got a head meanwhile fails its condition and cancels
+        its chunk; its row is lost, it and its ancestors count one head less, and the chunk goes again
+        without it (its descendants' heads still reach it through the counters that follow)."""
         done: list[tuple[Planned, dict[str, int]]] = []
         lost: list[RowError] = []
-        for planned in sorted(rows, key=lambda p: -len(_unit(p).chain)):
-            unit = _unit(planned)
-            delta = deltas.pop(unit.code, {})
-            try:
-                _update_unit(
-                    unit.code,
-                    [UnitSystemModel.head.set(planned.head or {}), *counter_actions(delta, {})],
-                    UnitSystemModel.head.does_not_exist() & (UnitSystemModel.path == unit.path),
-                )
-            except UpdateError as e:
-                if e.cause_response_code != "ConditionalCheckFailedException":
-                    raise
-                lost.append(RowError(planned.row, "单元编码", "该单元刚刚已有人任职 / someone was appointed meanwhile"))
-                for code in unit.ancestors:
-                    deltas.setdefault(code, {})["heads"] = deltas.get(code, {}).get("heads", 0) - 1
-                delta = {**delta, "heads": delta.get("heads", 0) - 1}
-                if delta["heads"]:
-                    _update_unit(unit.code, counter_actions(delta, {}))
-                continue
-            done.append((planned, delta))
+        pending = sorted(rows, key=lambda p: -len(_unit(p).chain))
+        for start in range(0, len(pending), TRANSACT_MAX):
+            chunk = pending[start : start + TRANSACT_MAX]
+            while chunk:
+                ops = [
+                    (
+                        _unit(p).code,
+                        [UnitSystemModel.head.set(p.head or {}), *counter_actions(deltas.get(_unit(p).code, {}), {})],
+                        UnitSystemModel.head.does_not_exist() & (UnitSystemModel.path == _unit(p).path),
+                    )
+                    for p in chunk
+                ]
+                failed = _transact_units(ops)
+                if not failed:
+                    done += [(p, deltas.pop(_unit(p).code, {})) for p in chunk]
+                    break
+                for i in sorted(failed):
+                    meanwhile = "该单元刚刚已有人任职 / someone was appointed meanwhile"
+                    lost.append(RowError(chunk[i].row, "单元编码", meanwhile))
+                    for code in _unit(chunk[i]).chain:
+                        deltas.setdefault(code, {})["heads"] = deltas.get(code, {}).get("heads", 0) - 1
+                chunk = [p for i, p in enumerate(chunk) if i not in failed]
+        lost.sort(key=lambda e: e.row)
         if lost and self.mode == "all_or_nothing":
             for planned, delta in reversed(done):  # undo: nothing of this file stays
                 _update_unit(

@@ -7,21 +7,22 @@ Runs in a child process (moto's in-process backend, `mock_aws`), so its backends
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
 
+from tests.bench.dynamo import child_env
 from tests.bench.imports import ROOT
 
 CHILD = r"""
 import json, os, sys, time
-import boto3, botocore.client
+import boto3
 from moto import mock_aws
 from chalicelib.core import jobs
 from chalicelib.core.db import all_models, create_tables
 from chalicelib.grid import county
 from chalicelib.localstack.seed import seed_demo, DEMO_ACCOUNTS
+from tests.bench.dynamo import ReadCount
 from tests.conftest import TEST_API_KEY
 
 from chalicelib.localstack import moto_tx
@@ -38,40 +39,34 @@ with mock_aws():
             got[t] = [i for p in client.get_paginator("scan").paginate(TableName=t) for i in p["Items"]]
         return got
     before = items()
-    started = time.perf_counter()
-    report = county.load(scale)
-    out["import_s"] = time.perf_counter() - started
+    started, cpu = time.perf_counter(), time.process_time()
+    report, calls = ReadCount.measure(lambda: county.load(scale))
+    out["import_s"], out["import_cpu_s"] = time.perf_counter() - started, time.process_time() - cpu
+    out["import_calls"] = calls.calls
     after = items()
     new = {t: [i for i in after[t] if i not in before[t]] for t in tables}
     out["items"] = sum(len(v) for v in new.values())
     out["households"] = report.written
     # items read by GET /v1/units/{village} and /children (PynamoDB calls, counted at botocore)
-    from chalicelib.core.auth import Principal
     from chalicelib.grid.service import default_service
-    read = {"n": 0}
-    real = botocore.client.BaseClient._make_api_call
-    def counting(self, op, params):
-        result = real(self, op, params)
-        if self.meta.service_model.service_name == "dynamodb":
-            read["n"] += len(result.get("Items", [])) + (1 if "Item" in result else 0)
-            read["n"] += sum(len(v) for v in result.get("Responses", {}).values())
-        return result
-    botocore.client.BaseClient._make_api_call = counting
     admin = next(a for a in DEMO_ACCOUNTS if a.role == "city_admin").principal()
     service = default_service()
-    service.get(admin, "430182-DCQ-QS"); out["get_items"] = read["n"]; read["n"] = 0
-    service.children(admin, "430182-DCQ-QS", limit=100, cursor=None); out["children_items"] = read["n"]
-    botocore.client.BaseClient._make_api_call = real
+    village = "430182-DCQ-QS"
+    out["get_items"] = ReadCount.measure(lambda: service.get(admin, village))[1].items
+    out["children_items"] = ReadCount.measure(lambda: service.children(admin, village, limit=100, cursor=None))[1].items
 with mock_aws():  # a fresh backend: the same items by raw BatchWriteItem
     create_tables()
     client = boto3.client("dynamodb")
-    started = time.perf_counter()
-    for table, rows in new.items():
-        for i in range(0, len(rows), 25):
-            pending = {table: [{"PutRequest": {"Item": r}} for r in rows[i:i + 25]]}
-            while pending:
-                pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-    out["raw_s"] = time.perf_counter() - started
+    def raw():
+        for table, rows in new.items():
+            for i in range(0, len(rows), 25):
+                pending = {table: [{"PutRequest": {"Item": r}} for r in rows[i:i + 25]]}
+                while pending:
+                    pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+    started, cpu = time.perf_counter(), time.process_time()
+    _, calls = ReadCount.measure(raw)
+    out["raw_s"], out["raw_cpu_s"] = time.perf_counter() - started, time.process_time() - cpu
+    out["raw_calls"] = calls.calls
 print(json.dumps(out))
 """
 
@@ -81,6 +76,10 @@ class CountyRun:
     scale: float
     import_s: float
     raw_s: float
+    import_cpu_s: float  # CPU time of this process (moto runs in it): steadier than wall time on a busy machine
+    raw_cpu_s: float
+    import_calls: int  # DynamoDB calls (round trips on a real table) of the import path, file checks included
+    raw_calls: int
     items: int
     households: int
     get_items: int
@@ -91,15 +90,24 @@ class CountyRun:
         """Import throughput over raw BatchWriteItem throughput (same items): raw time / import time."""
         return self.raw_s / self.import_s
 
+    @property
+    def cpu_ratio(self) -> float:
+        """The same ratio in CPU time of the process that runs both sides and moto."""
+        return self.raw_cpu_s / self.import_cpu_s
+
 
 def run(scale: float) -> CountyRun:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    env |= {
-        "STAGE": "test", "TABLE_PREFIX": "bench", "JWKS_URL": "http://127.0.0.1:9/j", "JWT_ISSUER": "x",
-        "JWT_AUDIENCE": "x", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x", "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR",
-    }  # fmt: skip
+    env = child_env()
     command = [sys.executable, "-c", CHILD, str(scale)]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     data = json.loads(done.stdout.strip().splitlines()[-1])
     return CountyRun(scale=scale, **data)
+
+
+if __name__ == "__main__":  # python -m tests.bench.county [scale]: this bench alone (default 0.02, as make bench)
+    result = run(float(sys.argv[1]) if len(sys.argv) > 1 else 0.02)
+    print(result)
+    calls = (
+        f"{result.raw_calls / result.import_calls:.2f} in DynamoDB calls ({result.import_calls} vs {result.raw_calls})"
+    )
+    print(f"import / raw BatchWriteItem: {result.ratio:.2f} wall, {result.cpu_ratio:.2f} CPU, {calls}")

@@ -1,4 +1,6 @@
-"""DynamoDB calls per request, per route, recorded while the integration tests run (see tests/bench_plugin.py)."""
+"""DynamoDB calls per request, per route, recorded while the integration tests run (see tests/bench_plugin.py);
+and what the moto benches (county, members, scoring) share: their child process's environment, and the count of
+DynamoDB calls and items read around one measured call (`ReadCount.measure`)."""
 
 from __future__ import annotations
 
@@ -6,10 +8,75 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from tests.bench.imports import ROOT
+
+T = TypeVar("T")
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a bench child process that runs moto in-process (`mock_aws`): no endpoint of the
+    local stack, settings and fake credentials of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+    env |= {
+        "STAGE": "test", "TABLE_PREFIX": "bench", "JWKS_URL": "http://127.0.0.1:9/j", "JWT_ISSUER": "x",
+        "JWT_AUDIENCE": "x", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x", "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR",
+    }  # fmt: skip
+    return env
+
+
+@dataclass
+class ReadCount:
+    """DynamoDB calls and items read by one measured call, counted at botocore: a Query or Scan counts its
+    ScannedCount (a filter does not hide what was read), a GetItem its item, a BatchGetItem its responses;
+    and the items of each TransactWriteItems it sent."""
+
+    items: int = 0
+    calls: int = 0
+    tx_items: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"items": self.items, "calls": self.calls, "tx_items": list(self.tx_items)}
+
+    @classmethod
+    def measure(cls, fn: Callable[[], T]) -> tuple[T, ReadCount]:
+        import botocore.client  # noqa: PLC0415 - only in a bench's child process
+
+        reads = cls()
+        real = botocore.client.BaseClient._make_api_call
+        lock = threading.Lock()  # the import path calls from a pool of threads
+
+        def counting(client: Any, op: str, params: dict[str, Any]) -> Any:
+            result = real(client, op, params)
+            if client.meta.service_model.service_name != "dynamodb":
+                return result
+            with lock:
+                reads.calls += 1
+                reads.items += result.get("ScannedCount", len(result.get("Items", []))) + (1 if "Item" in result else 0)
+                reads.items += sum(len(v) for v in result.get("Responses", {}).values())
+                if op == "TransactWriteItems":
+                    reads.tx_items.append(len(params["TransactItems"]))
+            return result
+
+        botocore.client.BaseClient._make_api_call = counting
+        try:
+            return fn(), reads
+        finally:
+            botocore.client.BaseClient._make_api_call = real
+
+
+def batch_load(items: Iterable[Any], model: Any) -> None:
+    """Items written straight with BatchWriteItem (a bench's synthetic county, not a path under test)."""
+    with model.batch_write() as batch:
+        for item in items:
+            batch.save(item)
+
 
 READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
 GET_MAX_CALLS = 3

@@ -3,18 +3,18 @@ county: the answer must cost reads proportional to the group, not to the county.
 
 Two villages of different sizes: 鹊山村 (a group of SMALL_GROUP members) and 石山村 (a group of LARGE_GROUP),
 with the rest of the county's members loaded around them in two steps (COUNTY_STEPS). Items read are counted
-at botocore (ScannedCount for a Query, so a filter does not hide what was read), as tests/bench/county.py does.
+at botocore (ScannedCount for a Query, so a filter does not hide what was read: tests/bench/dynamo.py `ReadCount`).
 Runs in a child process (moto's in-process backend, `mock_aws`), so its backends are its own.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
 
+from tests.bench.dynamo import child_env
 from tests.bench.imports import ROOT
 
 SMALL_GROUP = 12
@@ -25,7 +25,6 @@ COUNTY_STEPS = (800, 5_000)
 
 CHILD = r"""
 import json, sys, time
-import botocore.client
 from moto import mock_aws
 from chalicelib.core import jobs
 from chalicelib.core.audit import AuditStore
@@ -37,6 +36,7 @@ from chalicelib.members.service import default_service
 from chalicelib.cards.service import default_service as card_service
 from chalicelib.showings.store import CoverageModel
 from chalicelib.members.store import MemberModel
+from tests.bench.dynamo import ReadCount, batch_load
 from tests.conftest import TEST_API_KEY
 
 small, large, steps = int(sys.argv[1]), int(sys.argv[2]), [int(a) for a in sys.argv[3:]]
@@ -54,9 +54,7 @@ def member(n, path, status="full", household=None):
     return item
 
 def load(items, model=MemberModel):
-    with model.batch_write() as batch:
-        for item in items:
-            batch.save(item)
+    batch_load(items, model)
 
 out = {"steps": []}
 with mock_aws():
@@ -76,25 +74,11 @@ with mock_aws():
           for h, m in homes.items()], HouseholdModel)
     # every household of the groups covered by one of its members (联户), as the cards show them
     load([CoverageModel(h, m.id, since="2026-01-01") for h, m in homes.items()], CoverageModel)
-    read = {"items": 0, "calls": 0}
-    real = botocore.client.BaseClient._make_api_call
-    def counting(self, op, params):
-        result = real(self, op, params)
-        if self.meta.service_model.service_name == "dynamodb":
-            read["calls"] += 1
-            read["items"] += result.get("ScannedCount", len(result.get("Items", []))) + (1 if "Item" in result else 0)
-            read["items"] += sum(len(v) for v in result.get("Responses", {}).values())
-        return result
     admin = next(a for a in DEMO_ACCOUNTS if a.role == "city_admin").principal()
     service = default_service()
     def measure(fn):
-        read["items"] = read["calls"] = 0
-        botocore.client.BaseClient._make_api_call = counting
-        try:
-            result = fn()
-        finally:
-            botocore.client.BaseClient._make_api_call = real
-        return result, read["items"], read["calls"]
+        result, reads = ReadCount.measure(fn)
+        return result, reads.items, reads.calls
     loaded = 0
     for total in steps:
         # the rest of the county: 5 % in 鹊山村's other groups and 石山村's other areas, the rest in other towns
@@ -156,12 +140,7 @@ class Step:
 
 
 def run() -> list[Step]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    env |= {
-        "STAGE": "test", "TABLE_PREFIX": "bench", "JWKS_URL": "http://127.0.0.1:9/j", "JWT_ISSUER": "x",
-        "JWT_AUDIENCE": "x", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x", "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR",
-    }  # fmt: skip
+    env = child_env()
     args = [str(SMALL_GROUP), str(LARGE_GROUP), *(str(s) for s in COUNTY_STEPS)]
     command = [sys.executable, "-c", CHILD, *args]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)

@@ -5,18 +5,18 @@ finalisation) its DynamoDB calls and the items of its one transaction.
 
 The load is written straight through batch writes (entries, totals, a standing on every unit of each member's
 chain, the unit figures), as the finalisations would have left it; the claim runs through the service. Items read
-are counted at botocore (ScannedCount for a Query), as tests/bench/members.py does. Runs in a child process
+are counted at botocore (ScannedCount for a Query: tests/bench/dynamo.py `ReadCount`). Runs in a child process
 (moto's in-process backend, `mock_aws`), so its backends are its own.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
 
+from tests.bench.dynamo import child_env
 from tests.bench.imports import ROOT
 
 # Members in the county at each measurement (the second five times the first), and final entries per member.
@@ -31,7 +31,6 @@ CHILD = r"""
 import json, sys, time
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
-import botocore.client
 from moto import mock_aws
 from chalicelib.core import jobs
 from chalicelib.core.audit import Actor
@@ -42,6 +41,7 @@ from chalicelib.scoring import rules
 from chalicelib.scoring.schemas import ClaimIn, ReviewIn
 from chalicelib.scoring.service import default_service
 from chalicelib.scoring.store import EntryModel, StandingModel, TotalsModel, UnitStatModel
+from tests.bench.dynamo import ReadCount, batch_load
 from tests.conftest import TEST_API_KEY
 
 steps, per_member, top = [int(a) for a in sys.argv[1].split(",")], int(sys.argv[2]), int(sys.argv[3])
@@ -63,10 +63,7 @@ def chain_of(k):
     parts = path.split("/")
     return path, ["-".join(parts[:i]) for i in range(1, len(parts) + 1)]
 
-def load(items, model):
-    with model.batch_write() as batch:
-        for item in items:
-            batch.save(item)
+load = batch_load
 
 def member_load(k, stats):
     path, chain = chain_of(k)
@@ -103,27 +100,9 @@ def member_load(k, stats):
         stats[(code, tier.code)]["members"] += 1
     return entries, totals, standings
 
-counter = {"items": 0, "calls": 0, "tx_items": []}
-real = botocore.client.BaseClient._make_api_call
-def counting(self, op, params):
-    result = real(self, op, params)
-    if self.meta.service_model.service_name == "dynamodb":
-        counter["calls"] += 1
-        counter["items"] += result.get("ScannedCount", len(result.get("Items", []))) + (1 if "Item" in result else 0)
-        counter["items"] += sum(len(v) for v in result.get("Responses", {}).values())
-        if op == "TransactWriteItems":
-            counter["tx_items"].append(len(params["TransactItems"]))
-    return result
-
 def measure(fn):
-    counter["items"] = counter["calls"] = 0
-    counter["tx_items"] = []
-    botocore.client.BaseClient._make_api_call = counting
-    try:
-        result = fn()
-    finally:
-        botocore.client.BaseClient._make_api_call = real
-    return result, {"items": counter["items"], "calls": counter["calls"], "tx_items": list(counter["tx_items"])}
+    result, reads = ReadCount.measure(fn)
+    return result, reads.as_dict()
 
 def who(username, n):
     account = next(a for a in DEMO_ACCOUNTS if a.username == username)
@@ -205,12 +184,7 @@ class Step:
 
 
 def run() -> list[Step]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    env |= {
-        "STAGE": "test", "TABLE_PREFIX": "bench", "JWKS_URL": "http://127.0.0.1:9/j", "JWT_ISSUER": "x",
-        "JWT_AUDIENCE": "x", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x", "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR",
-    }  # fmt: skip
+    env = child_env()
     args = [",".join(str(s) for s in COUNTY_STEPS), str(ENTRIES), str(TOP)]
     done = subprocess.run(
         [sys.executable, "-c", CHILD, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False

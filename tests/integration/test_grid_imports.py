@@ -371,3 +371,52 @@ def test_a_head_appointed_while_the_file_is_written_loses_only_its_row(
         assert heads[f"{QS}-P01"]["person_name"] == "片长甲"
         assert counts(api, QS)["heads"] == 3
         assert counts(api, f"{QS}-P01-Z01")["heads"] == 2  # the group's head and 抢先 below it
+
+
+def test_a_taken_unit_in_one_chunk_of_heads_leaves_the_other_chunks_and_every_count_right(
+    api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Heads go out two units a transaction here (100 in production): L01 and L02 share the first chunk, L02
+    is taken meanwhile and cancels it; the chunk goes again with L01 alone, then the group and the area."""
+    monkeypatch.setattr(imports, "TRANSACT_MAX", 2)
+    checked = imports.Checker._appointments_plan
+
+    def then_someone_appoints(self: imports.Checker, sheet: imports.Sheet) -> imports.Plan:
+        plan = checked(self, sheet)
+        body = {"person_name": "抢先", "phone": "13300133000", "start": "2024-02-01"}
+        assert api.post(f"/v1/units/{L02}/appointments", user="qs-village", body=body).status == 201
+        return plan
+
+    monkeypatch.setattr(imports.Checker, "_appointments_plan", then_someone_appoints)
+    rows = [
+        list(imports.HEADERS["appointments"]),
+        [f"{QS}-P01", "片长甲", "13800138001", "是", "2024-03-01"],
+        [f"{QS}-P01-Z01", "组长乙", "13800138002", "否", "2024-03-01"],
+        [L01, "邻长丁", "13800138004", "否", "2024-03-01"],
+        [L02, "邻长丙", "13800138003", "否", "2024-03-01"],  # row 5: L02 is taken meanwhile
+    ]
+    answer = post(api, xlsx(rows), "appointments", mode="valid_rows_only")
+    assert answer.status == 201, answer.body
+    assert (answer.json["written"], [(e["row"], e["column"]) for e in answer.json["errors"]]) == (3, [(5, "单元编码")])
+    names = {c: api.get(f"/v1/units/{c}", user="qs-village").json["head"]["person_name"] for c in (L01, L02)}
+    assert names == {L01: "邻长丁", L02: "抢先"}
+    assert [a.person_name for a in AppointmentModel.query(L02)] == ["抢先"]  # the lost row wrote no appointment
+    expected = {L01: 1, L02: 1, f"{QS}-P01-Z01": 3, f"{QS}-P01": 4, QS: 4, "430182-DCQ": 4}
+    assert {code: counts(api, code)["heads"] for code in expected} == expected
+
+
+def test_the_same_appointments_file_again_changes_nothing(api: ApiClient) -> None:
+    rows = [
+        list(imports.HEADERS["appointments"]),
+        [f"{QS}-P01-Z01", "组长乙", "13800138002", "否", "2024-03-01"],
+        [L01, "邻长丁", "13800138004", "是", "2024-03-01"],
+    ]
+    first = post(api, xlsx(rows), "appointments")
+    assert first.status == 201, first.body
+    units_before = {c: UnitModel.get(c).serialize() for c in (L01, f"{QS}-P01-Z01", QS)}
+    again = post(api, xlsx(rows), "appointments")
+    assert (again.status, again.json["replayed"], again.json["id"]) == (200, True, first.json["id"])
+    assert {c: UnitModel.get(c).serialize() for c in units_before} == units_before  # no count moved twice
+    assert (counts(api, QS)["heads"], counts(api, f"{QS}-P01-Z01")["heads"]) == (2, 2)
+    assert [a.person_name for a in AppointmentModel.query(L01)] == ["邻长丁"]
+    assert len(import_events(first.json["id"])) == 1
