@@ -222,6 +222,9 @@ def _forward(api: ApiClient, group: str) -> int:
     return 0
 
 
+_FOREIGN: dict[tuple[int, int], tuple[ApiClient, Req]] = {}
+
+
 def _case(permission: str, build: Callable[[ApiClient, str, str], Req], status: int = 404) -> Case:
     """`build(api, group, leaf)`: own scope in 鹊山村第一组, other scope in 清泉河村第一组."""
 
@@ -229,7 +232,15 @@ def _case(permission: str, build: Callable[[ApiClient, str, str], Req], status: 
         return build(api, OWN_GROUP, OWN_LEAF) if _may(a, permission) else build(api, "", "")
 
     def other(api: ApiClient, a: DemoAccount, n: int) -> Req:
-        return build(api, OTHER_GROUP, OTHER_LEAF) if _may(a, permission) else build(api, "", "")
+        """The other-scope request is refused and so changes nothing: one per test serves every role (a wrongly
+        accepted one fails the test at that role)."""
+        if not _may(a, permission):
+            return build(api, "", "")
+        key = (id(api), id(build))
+        hit = _FOREIGN.get(key)
+        if hit is None or hit[0] is not api:  # a new test backend
+            hit = _FOREIGN[key] = (api, build(api, OTHER_GROUP, OTHER_LEAF))
+        return hit[1]
 
     return Case(own=own, other=other, other_status=status)
 

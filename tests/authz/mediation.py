@@ -96,6 +96,18 @@ def on(api: ApiClient, a: DemoAccount, leaf: str, action: str, body: dict[str, A
     return Req("POST", f"/v1/mediation-cases/{case}/{action}", body)
 
 
+def foreign_on(api: ApiClient, a: DemoAccount, action: str, body: dict[str, Any], *, status: str) -> Req:
+    """The other-scope write: refused (404) and so changing nothing, one foreign case per test serves every role
+    (a wrongly accepted write fails the test at that role)."""
+    if not a.principal().has("mediation:write"):
+        return Req("POST", f"/v1/mediation-cases/{'0' * 32}/{action}", body)
+    cache = _cache(api)
+    key = f"foreign:{action}:{status}"
+    if key not in cache:
+        cache[key] = case_in(api, OTHER_LEAF, status)
+    return Req("POST", f"/v1/mediation-cases/{cache[key]}/{action}", body)
+
+
 def _consents() -> dict[str, Any]:
     day = _day()
     consents = [{"party": 0, "consented_on": day, "how": "signed"}, {"party": 1, "consented_on": day, "how": "signed"}]
@@ -118,7 +130,7 @@ def _follow_up() -> dict[str, Any]:
 def _case_route(action: str, body: Any, status: str = "registered") -> Case:
     return Case(
         own=lambda api, a, n: on(api, a, OWN_LEAF, action, body(), status=status),
-        other=lambda api, a, n: on(api, a, OTHER_LEAF, action, body(), status=status),
+        other=lambda api, a, n: foreign_on(api, a, action, body(), status=status),
     )
 
 
