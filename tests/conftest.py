@@ -4,6 +4,8 @@ the service's tables and demo data, and an API client."""
 from __future__ import annotations
 
 import copy
+import io
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from moto import mock_aws
 import app as app_module
 from chalicelib.core import health, idempotency, jobs
 from chalicelib.core.db import create_tables
+from chalicelib.core.observability import logger
 from chalicelib.core.settings import reset_settings
 from chalicelib.localstack import moto_tx
 from chalicelib.localstack.issuer import LocalIssuer
@@ -118,3 +121,20 @@ def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
             return original(self)
 
     monkeypatch.setattr(DynamoHandler, "call_action", call_action)
+
+
+@pytest.fixture
+def service_log() -> Iterator[io.StringIO]:
+    """Every line the service logs, at any level, as Powertools writes it (its handler, pointed at a buffer: it
+    holds the stdout of whichever test configured it first, so capturing stdout would miss lines)."""
+    log = logger()
+    handler = log.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    stream = io.StringIO()
+    old_stream, old_level = handler.setStream(stream), log.log_level
+    log.setLevel("DEBUG")
+    try:
+        yield stream
+    finally:
+        log.setLevel(old_level)
+        handler.setStream(old_stream)

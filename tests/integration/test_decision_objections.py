@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,7 +16,6 @@ import pytest
 
 from chalicelib.core import workflows
 from chalicelib.core.audit import AuditStore
-from chalicelib.core.observability import logger
 from chalicelib.core.settings import get_settings
 from chalicelib.deliberation import orchestration
 from chalicelib.deliberation.store import DeliberationStore
@@ -37,22 +35,6 @@ def flows(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiClient
     orchestration.reset()
     yield api
     orchestration.reset()
-
-
-@pytest.fixture
-def service_log() -> Iterator[io.StringIO]:
-    """Every line the service logs, at any level (as in test_privacy)."""
-    log = logger()
-    handler = log.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    stream = io.StringIO()
-    old_stream, old_level = handler.setStream(stream), log.log_level
-    log.setLevel("DEBUG")
-    try:
-        yield stream
-    finally:
-        log.setLevel(old_level)
-        handler.setStream(old_stream)
 
 
 def published(api: ApiClient) -> dict[str, Any]:

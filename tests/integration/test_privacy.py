@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import re
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
-from chalicelib.core.observability import logger
 from chalicelib.core.privacy import mask_id_number, mask_phone
 from tests.generic import caller_for, routes, url_for
 from tests.support import Answer, ApiClient
@@ -56,23 +53,6 @@ def _texts(answer: Answer) -> str:
         with zipfile.ZipFile(io.BytesIO(body)) as z:
             body = b"".join(z.read(n) for n in z.namelist())
     return body.decode("utf-8", "replace") + json.dumps(answer.headers, ensure_ascii=False)
-
-
-@pytest.fixture
-def service_log() -> Iterator[io.StringIO]:
-    """Every line the service logs, at any level, as Powertools writes it (its handler, pointed at a buffer: it
-    holds the stdout of whichever test configured it first, so capturing stdout would miss lines)."""
-    log = logger()
-    handler = log.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    stream = io.StringIO()
-    old_stream, old_level = handler.setStream(stream), log.log_level
-    log.setLevel("DEBUG")
-    try:
-        yield stream
-    finally:
-        log.setLevel(old_level)
-        handler.setStream(old_stream)
 
 
 def test_markers_never_leak_from_any_flow(

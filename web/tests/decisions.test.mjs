@@ -7,20 +7,11 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 
-import { BASE, idNumber, openBrowser } from "./harness.mjs";
+import { BASE, call, idNumber, openBrowser } from "./harness.mjs";
 
 const ARTIFACTS = process.env.ARTIFACT_DIR || new URL("../../test-artifacts/web-decisions/", import.meta.url).pathname;
 const LEAF = "430182-DCQ-QS-P01-Z01-L01";
 const LABELS = { objection_window: "决议公示", implementation: "组织实施", result_publication: "实施结果公开", done: "已办结" };
-
-/** The API as a signed-in user, from node (set-up and checks that are not the flow under test). */
-async function call(username, method, path, body, headers = {}) {
-  const tok = await (await fetch(`${BASE}/local-auth/token`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username }) })).json();
-  const res = await fetch(`${BASE}${path}`, { method, headers: { Authorization: `Bearer ${tok.access_token}`, "Content-Type": "application/json", ...headers }, body: body ? JSON.stringify(body) : undefined });
-  const data = await res.json().catch(() => null);
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
-  return data;
-}
 
 describe("四议两公开 in Chromium", { skip: !BASE && "BASE_URL not set (run through tests/e2e/test_web_decisions.py)" }, () => {
   let browser, context, page, shot, go, axe, fits, signIn, lastShot;

@@ -19,6 +19,15 @@ export function idNumber(birth, seq) {
   return body + "10X98765432"[sum % 11];
 }
 
+/** The API as a signed-in demo user, from node (set-up and checks that are not the flow under test). */
+export async function call(username, method, path, body, headers = {}) {
+  const tok = await (await fetch(`${BASE}/local-auth/token`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username }) })).json();
+  const res = await fetch(`${BASE}${path}`, { method, headers: { Authorization: `Bearer ${tok.access_token}`, "Content-Type": "application/json", ...headers }, body: body ? JSON.stringify(body) : undefined });
+  const data = await res.json().catch(() => null);
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
+  return data;
+}
+
 /**
  * A browser session. Script errors and console errors go to `problems` (a test asserts it stays empty),
  * except 4xx answers (the pages show them) and what `expected` matches.

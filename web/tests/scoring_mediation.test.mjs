@@ -3,19 +3,10 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 
-import { BASE, idNumber, openBrowser } from "./harness.mjs";
+import { BASE, call, idNumber, openBrowser } from "./harness.mjs";
 
 const ARTIFACTS = process.env.ARTIFACT_DIR || new URL("../../test-artifacts/web-scoring-mediation/", import.meta.url).pathname;
 const VILLAGE = "430182-DCQ-QS";
-
-/** The API as a signed-in user, from node (setup that is not the flow under test). */
-async function call(username, method, path, body, headers = {}) {
-  const tok = await (await fetch(`${BASE}/local-auth/token`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username }) })).json();
-  const res = await fetch(`${BASE}${path}`, { method, headers: { Authorization: `Bearer ${tok.access_token}`, "Content-Type": "application/json", ...headers }, body: body ? JSON.stringify(body) : undefined });
-  const data = await res.json().catch(() => null);
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
-  return data;
-}
 
 describe("三比 scoring and 人民调解 mediation pages in Chromium", { skip: !BASE && "BASE_URL not set (run through tests/e2e/test_web_scoring_mediation.py)" }, () => {
   let browser, context, page, shot, go, axe, fits, signIn, lastShot, member;
