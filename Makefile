@@ -59,7 +59,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy .
 
 test: lint typecheck web-setup $(INFRA_STAMP) $(INFRA_NPM) ## ruff, mypy strict and every test tier (unit, integration, e2e, infra)
-	$(PY) -m pytest -q -p no:cacheprovider -n 2; rc=$$?; \
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist worksteal -m "not long"; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 unit: $(STAMP)
@@ -71,7 +71,8 @@ integration: $(STAMP)
 e2e: $(STAMP) web-setup
 	$(PY) -m pytest -q tests/e2e
 
-fuzz: $(STAMP) ## schemathesis, every role, many examples (EXAMPLES=30; tests/e2e/fuzz.py)
+fuzz: $(STAMP) web-setup ## the long tests (kill -9 and resume, faults at 70 %), then schemathesis for every role (EXAMPLES=30)
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 -m long
 	$(PY) -m tests.e2e.fuzz --examples $${EXAMPLES:-30}
 
 seed-county: $(STAMP) ## load the synthetic county (29 towns ... 420,000 households) into .local/ (stop `make run` first)

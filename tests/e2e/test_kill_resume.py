@@ -22,7 +22,7 @@ import requests
 from tests.e2e.fuzz import patient_stack
 from tests.e2e.stack_process import StackProcess
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long]  # minutes: `make fuzz` runs it
 
 QS = "430182-DCQ-QS"
 Z01 = "430182-DCQ-QS-P01-Z01"

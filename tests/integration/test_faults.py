@@ -71,7 +71,10 @@ def _all(api: ApiClient, path: str) -> list[dict[str, Any]]:
         cursor = f"&cursor={page.json['next_cursor']}"
 
 
-@pytest.mark.parametrize("rate", [0.3, 0.7], ids=["30pct", "70pct"])
+@pytest.mark.parametrize(
+    "rate",
+    [pytest.param(0.3, id="30pct"), pytest.param(0.7, id="70pct", marks=pytest.mark.long)],  # 70 %: botocore's backoff
+)
 def test_a_whole_flow_under_dynamodb_faults_loses_and_doubles_nothing(api: ApiClient, rate: float) -> None:  # noqa: PLR0912
     """At 30 % botocore's own retries (4 attempts) absorb nearly every fault; at 70 % the API answers 503."""
     before = api.get(f"/v1/units/{Z01}", user="city-admin").json["counts"]
