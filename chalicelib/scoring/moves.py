@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
@@ -30,7 +30,7 @@ from chalicelib.scoring.store import EntryModel, StandingModel, TotalsModel, Uni
 
 
 def current_period() -> str:
-    return period_of(datetime.now(UTC).date())
+    return period_of(datetime.now(timezone(timedelta(hours=8))).date())  # 宁乡's calendar
 
 
 def new_chain(chain: list[str], move: Move) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 from chalicelib.core.audit import Actor, AuditStore
@@ -58,6 +58,8 @@ from chalicelib.scoring.store import (
 T = TypeVar("T")
 ATTEMPTS = 8
 SYSTEM_ROLE = "system"
+
+CHINA = timezone(timedelta(hours=8))  # days and quarters are counted in 宁乡's calendar
 
 
 def _now() -> datetime:
@@ -358,7 +360,7 @@ class ScoringService:
         if rule is None or not rule.active:
             raise field_error("body.rule", "积分项目不存在或已停用", "No such active scoring item for this member")
         terms = _terms(rule)
-        if data.occurred_on > self.clock().date():
+        if data.occurred_on > self.clock().astimezone(CHINA).date():
             raise field_error("body.occurred_on", "发生日期不能晚于今天", "The day cannot be in the future")
         if terms.evidence_required and not data.evidence:
             raise field_error("body.evidence", "该项目须上传佐证照片", "This item needs evidence photos")
@@ -658,7 +660,7 @@ class ScoringService:
         policy = self.store.policy(member.root)
         totals = {t.period: t for t in self.store.totals_of_year(member.id, year)}
         quarters: list[QuarterOut] = []
-        for period in rules.quarters_of(year, self.clock().date()):
+        for period in rules.quarters_of(year, self.clock().astimezone(CHINA).date()):
             t = totals.get(period)
             dims = {d: int(getattr(t, d) or 0) if t else 0 for d in DIMENSIONS}
             points = int(t.points or 0) if t else 0
