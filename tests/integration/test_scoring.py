@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from chalicelib.scoring.rules import period_of
@@ -14,7 +14,7 @@ L01 = "430182-DCQ-QS-P01-Z01-L01"
 L02 = "430182-DCQ-QS-P01-Z01-L02"
 QQH_LEAF = "430182-ZF-QQH-P01-Z01-L01"
 VILLAGE = "430182-DCQ-QS"
-TODAY = date.today()
+TODAY = datetime.now(timezone(timedelta(hours=8))).date()  # the service counts days in 宁乡 (UTC+8)
 PERIOD = period_of(TODAY)
 PHOTO = "evidence/430182/202611/fire.jpg"
 
