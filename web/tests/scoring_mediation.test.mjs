@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 
+import { beijingDay } from "../dates.js";
 import { BASE, call, idNumber, openBrowser } from "./harness.mjs";
 
 const ARTIFACTS = process.env.ARTIFACT_DIR || new URL("../../test-artifacts/web-scoring-mediation/", import.meta.url).pathname;
@@ -222,7 +223,7 @@ describe("三比 scoring and 人民调解 mediation pages in Chromium", { skip: 
       await box.locator("#f-body-duties-0-duty").fill("三日内疏通排水沟并当面道歉");
       await box.locator("#f-body-performance-how").fill("疏通排水沟");
       await box.locator("#f-body-performance-place").fill("鹊山村第一组");
-      await box.locator("#f-body-performance-due").fill(new Date().toISOString().slice(0, 10));
+      await box.locator("#f-body-performance-due").fill(beijingDay()); // 宁乡's today, as the page and the server count it
       await box.locator("#f-body-seal_note").fill("鹊山村人民调解委员会（印）");
     });
     await page.waitForSelector("#case-status:has-text('达成协议')");
