@@ -6,7 +6,6 @@ Members are read through the members slice's store (never written here)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from chalicelib.community.schemas import (
@@ -40,6 +39,7 @@ from chalicelib.community.store import (
 from chalicelib.core import events
 from chalicelib.core.audit import AuditStore
 from chalicelib.core.catalogue import CatalogueStore
+from chalicelib.core.clock import china_today
 from chalicelib.core.errors import Conflict, FieldError, Forbidden, check_version, field_error, not_found
 from chalicelib.core.ids import new_id
 from chalicelib.core.paging import decode_cursor, encode_cursor
@@ -54,11 +54,6 @@ if TYPE_CHECKING:
 
 NEED_LEVELS = frozenset(LEVELS[LEVELS.index("village") :])  # a need concerns a village or a unit inside it
 VILLAGE_DEPTH = LEVELS.index("village") + 1  # segments in a village's path: 430182/DCQ/QS
-
-
-def _today() -> date:
-    """The day in 宁乡 (UTC+8): a Lambda's clock is UTC."""
-    return datetime.now(timezone(timedelta(hours=8))).date()
 
 
 def need_out(item: NeedModel, labels: dict[str, str]) -> NeedOut:
@@ -230,7 +225,7 @@ class CommunityService:
             raise field_error("body.member", "只有在职党员到社区报到", "Only in-service members report in")
         if str(data.date.year) != data.period:
             raise field_error("body.date", "报到日期须在报到年度内", "The date must fall in the period")
-        if data.date > _today():
+        if data.date > china_today():
             raise field_error("body.date", "报到日期不能晚于今天", "The date cannot be in the future")
         item = ReportInModel(
             report_in_id(member.id, data.period),
@@ -326,7 +321,7 @@ class CommunityService:
     def _check_open(need: NeedModel) -> None:
         if need.state != "open":
             raise Conflict("需求已关闭，不能认领", "The need is closed")
-        if need.end < _today().isoformat():
+        if need.end < china_today().isoformat():
             raise Conflict(f"需求已于{need.end}结束，不能认领", f"The need ended on {need.end}")
         if int(need.taken) >= int(need.slots):
             raise Conflict(f"需求名额已满（{int(need.slots)} 人）", f"The need is full ({int(need.slots)} members)")
@@ -345,7 +340,7 @@ class CommunityService:
     # -- service records (服务登记卡) ----------------------------------------------------------------
     def log_service(self, principal: Principal, actor: Actor, data: ServiceIn) -> ServiceOut:
         member = self._member(principal, data.member, "body.member")
-        if data.date > _today():
+        if data.date > china_today():
             raise field_error("body.date", "服务日期不能晚于今天", "The date cannot be in the future")
         period = str(data.date.year)
         if self.store.report_in(member.id, period) is None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
+
+from chalicelib.core.clock import china_today
 
 PATTERN = re.compile(r"^\d{17}[\dX]$")
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -37,7 +39,7 @@ def parse(raw: str, *, today: date | None = None) -> IdCard:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError as e:
         raise ValueError("出生日期无效 / the birth date is not a real date") from e
-    if born > (today or datetime.now(timezone(timedelta(hours=8))).date()) or born.year < 1900:
+    if born > (today or china_today()) or born.year < 1900:
         raise ValueError("出生日期不合理 / the birth date is out of range")
     if check_digit(number[:17]) != number[17]:
         raise ValueError("校验位不正确 / wrong check digit")

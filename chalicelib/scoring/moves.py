@@ -14,13 +14,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib.core.audit import AuditStore
+from chalicelib.core.clock import china_today
 from chalicelib.core.db import transaction
 from chalicelib.core.errors import Conflict
 from chalicelib.grid.repath import Move, PathTable, register_move_hook, register_path_tables
@@ -30,7 +30,7 @@ from chalicelib.scoring.store import EntryModel, StandingModel, TotalsModel, Uni
 
 
 def current_period() -> str:
-    return period_of(datetime.now(timezone(timedelta(hours=8))).date())  # 宁乡's calendar
+    return period_of(china_today())
 
 
 def new_chain(chain: list[str], move: Move) -> list[str]:

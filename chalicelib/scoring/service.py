@@ -6,11 +6,12 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
+from chalicelib.core.clock import CHINA
 from chalicelib.core.errors import Conflict, Forbidden, check_version, field_error, not_found
 from chalicelib.core.ids import new_hex
 from chalicelib.core.paging import decode_cursor, encode_cursor
@@ -58,8 +59,6 @@ from chalicelib.scoring.store import (
 T = TypeVar("T")
 ATTEMPTS = 8
 SYSTEM_ROLE = "system"
-
-CHINA = timezone(timedelta(hours=8))  # days and quarters are counted in 宁乡's calendar
 
 
 def _now() -> datetime:
