@@ -1,6 +1,7 @@
 """Pytest plugin for `make bench`: with NX_CALLS_OUT set, record the DynamoDB operations each request makes.
 
     pytest tests/integration -p tests.bench_plugin   # NX_CALLS_OUT=<path> writes {"routes": [...], "requests": [...]}
+    pytest -n 2 ...                                  # each worker writes <path>.<worker id>
 
 A request is one call of `ApiBlueprint._handle`; a DynamoDB call counts when it happens while a route runs.
 """
@@ -48,4 +49,6 @@ def _bench_dynamodb_calls() -> Iterator[None]:
         mp.setattr(core_api.ApiBlueprint, "_handle", delimited_handle)
         yield
     routes = sorted({r.route_id for r in core_api.ROUTES})
-    Path(out).write_text(json.dumps({"routes": routes, "requests": requests}, indent=1), encoding="utf-8")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # under -n, each worker writes its own part: <out>.<worker>
+    part = Path(f"{out}.{worker}" if worker else out)
+    part.write_text(json.dumps({"routes": routes, "requests": requests}, indent=1), encoding="utf-8")

@@ -107,7 +107,8 @@ class CallsRun:
 
 
 def record_calls(out: Path) -> CallsRun:
-    out.unlink(missing_ok=True)
+    for old in (out, *out.parent.glob(f"{out.name}.gw*")):
+        old.unlink(missing_ok=True)
     done = subprocess.run(
         [
             sys.executable,
@@ -119,6 +120,12 @@ def record_calls(out: Path) -> CallsRun:
             "no:cacheprovider",
             "-p",
             "tests.bench_plugin",
+            "-n",
+            "2",
+            "--dist",
+            "worksteal",
+            "-m",
+            "not long",
         ],
         cwd=ROOT,
         env={**os.environ, "NX_CALLS_OUT": str(out)},
@@ -130,7 +137,13 @@ def record_calls(out: Path) -> CallsRun:
     summary = "\n".join(
         lines[-1:] if done.returncode == 0 else [ln for ln in lines if ln.startswith("FAILED")] + lines[-1:]
     )
-    data = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {"routes": [], "requests": []}
+    data: dict[str, list[Any]] = {"routes": [], "requests": []}
+    for part in sorted(out.parent.glob(f"{out.name}.gw*")):  # one file per xdist worker
+        got = json.loads(part.read_text(encoding="utf-8"))
+        data["routes"] = sorted({*data["routes"], *got["routes"]})
+        data["requests"] += got["requests"]
+        part.unlink()
+    out.write_text(json.dumps(data, indent=1), encoding="utf-8")
     by_route: dict[str, list[list[str]]] = {r: [] for r in data["routes"]}
     for req in data["requests"]:
         by_route.setdefault(req["route"], []).append(req["calls"])
