@@ -21,8 +21,14 @@ app.register_blueprint(auth_blueprint)
 register_middleware(app)
 # spreadsheets travel base64 through API Gateway (a GBK CSV is not UTF-8 text either)
 app.api.binary_types.extend(
-    ["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv", "application/vnd.ms-excel"]
-)
+    [
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "text/csv",
+        "application/vnd.ms-excel",
+        "application/zip",  # a grid workbook as CSV files
+        "application/x-zip-compressed",
+    ]
+)  # the import route's MEDIA_TYPES (tests/unit/test_route_manifest.py checks they are all here)
 
 
 def _proxy(module: str, route_id: str, name: str) -> Callable[..., Response]:

@@ -2,7 +2,8 @@
 households and about 43,000 三长, with plausible Chinese names, as the CSV files cadres would upload.
 
 `load()` sends them through the import path (`ImportService.submit`, the same code as POST /v1/imports),
-town by town: units, then households, then appointments. `python -m chalicelib.grid.county --scale 0.1`
+one grid workbook a town (kind=grid: a ZIP of its units, households and appointments CSV files), so each new
+unit is written once with its counters and head. `python -m chalicelib.grid.county --scale 0.1`
 loads a tenth of the county; `make seed-county` loads all of it into the local stack's state.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -66,6 +68,14 @@ class TownFiles:
         writer.writerow(HEADERS[kind])
         writer.writerows(getattr(self, kind))
         return out.getvalue().encode("utf-8")
+
+    def grid(self) -> bytes:
+        """The town as one grid workbook: a ZIP of units.csv, households.csv and appointments.csv."""
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+            for kind in ("units", "households", "appointments"):
+                z.writestr(f"{kind}.csv", self.csv(kind))
+        return out.getvalue()
 
 
 def _scaled(scale: float) -> dict[str, int]:
@@ -156,7 +166,8 @@ def load(scale: float = 1.0, seed: int = 2026) -> LoadReport:
     report = LoadReport()
 
     def submit(kind: str, data: bytes, mode: str = "all_or_nothing") -> None:
-        result = service.submit(admin, actor, kind=kind, mode=mode, data=data, media="text/csv")
+        media = "application/zip" if kind == "grid" else "text/csv"
+        result = service.submit(admin, actor, kind=kind, mode=mode, data=data, media=media)
         report.files += 1
         if result.status == 202:
             jobs.drain()
@@ -171,8 +182,7 @@ def load(scale: float = 1.0, seed: int = 2026) -> LoadReport:
     csv.writer(towns).writerows([HEADERS["units"], *city_unit_rows()])
     submit("units", towns.getvalue().encode(), mode="valid_rows_only")
     for town in generate(scale, seed):
-        for kind in ("units", "households", "appointments"):
-            submit(kind, town.csv(kind))
+        submit("grid", town.grid())
     return report
 
 

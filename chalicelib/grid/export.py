@@ -17,7 +17,7 @@ from chalicelib.core.catalogue import CatalogueStore
 from chalicelib.core.errors import FieldError, NotFound, ValidationFailed
 from chalicelib.core.privacy import mask_phone
 from chalicelib.grid.import_schemas import KIND_LABELS, KINDS, ExportQuery
-from chalicelib.grid.imports import COLUMNS
+from chalicelib.grid.imports import COLUMNS, GRID_SHEETS
 from chalicelib.grid.schemas import HEAD_LABELS, LEVEL_LABELS
 from chalicelib.grid.service import GridService, default_service
 from chalicelib.grid.store import HouseholdModel, UnitModel
@@ -125,23 +125,45 @@ class Exporter:
                 return items
 
 
+# kind=grid: one example that holds together: a new 组 and 邻 under 鹊山村第一片, a household, both heads
+GRID_EXAMPLES: dict[str, list[list[str]]] = {
+    "units": [["430182-DCQ-QS-P01", "Z09", "第九组"], ["430182-DCQ-QS-P01-Z09", "L01", "第一邻"]],
+    "households": [["430182-DCQ-QS-P01-Z09-L01", "鹊山村第九组1号", "张良科", "4", "13800001234", "独居老人", ""]],
+    "appointments": [
+        ["430182-DCQ-QS-P01-Z09", "李春华", "13900005678", "是", "2024-03-01"],
+        ["430182-DCQ-QS-P01-Z09-L01", "周秀英", "13900005679", "否", "2024-03-01"],
+    ],
+}
+
+
 def template(kind: str) -> bytes:
-    """The import template: the headers and one example row, and a 说明 sheet (columns, tag catalogue)."""
+    """The import template: the headers and an example row, and a 说明 sheet (columns, tag catalogue). A grid
+    workbook's has its three sheets, 单元, 住户 and 任职, with an example that holds together."""
     if kind not in KINDS:
-        raise NotFound("没有这种导入模板（可用：units、households、appointments）", "No such template")
-    columns = COLUMNS[kind]
-    notes: list[list[Any]] = [["列名", "是否必填", "说明", "示例"]]
-    notes += [[c.name, "必填" if c.required else "可空", c.help, c.example] for c in columns]
+        names = "、".join(KINDS)
+        raise NotFound(f"没有这种导入模板（可用：{names}）", "No such template")
+    sheets = GRID_SHEETS if kind == "grid" else ((kind, KIND_LABELS[kind]),)
+    notes: list[list[Any]] = []
+    for part, title in sheets:
+        notes += [[f"工作表“{title}”"]] if kind == "grid" else []
+        notes += [["列名", "是否必填", "说明", "示例"]]
+        notes += [[c.name, "必填" if c.required else "可空", c.help, c.example] for c in COLUMNS[part]]
+        notes += [[]]
     notes += [
-        [],
         ["第1行为表头，不要改动；从第2行起每行一条。有误的行会按行号列出。"],
-        ["可保存为 .xlsx，或 CSV（UTF-8 或 WPS 默认的 GBK 编码均可），单个文件不超过 10 MB。"],
-    ]
-    if kind == "households":
+        ["可保存为 .xlsx，或 CSV（UTF-8 或 WPS 默认的 GBK 编码均可），单个文件不超过 10 MB。"]
+        if kind != "grid"
+        else ["三张工作表可只填其中几张；住户和任职可以填本工作簿“单元”表中新建的单元。也可上传 CSV 的 ZIP 压缩包"
+              "（units.csv、households.csv、appointments.csv）。有误的行按工作表和行号列出。"],
+    ]  # fmt: skip
+    if kind in ("households", "grid"):
         notes += [[], ["民情地图标签（填名称或编码）"], ["编码", "名称"]]
         notes += [[e.code, e.name_zh] for e in CatalogueStore().entries("household_tag")]
-    rows = [[c.name for c in columns], [c.example for c in columns]]
-    return _workbook_bytes([(KIND_LABELS[kind], rows), ("说明", notes)])
+    books: list[tuple[str, Iterable[Iterable[Any]]]] = []
+    for part, title in sheets:
+        examples = GRID_EXAMPLES[part] if kind == "grid" else [[c.example for c in COLUMNS[part]]]
+        books.append((title, [[c.name for c in COLUMNS[part]], *examples]))
+    return _workbook_bytes([*books, ("说明", notes)])
 
 
 def roster(principal: Principal, code: str, *, status: str | None, in_service: bool | None) -> bytes:

@@ -10,22 +10,26 @@ from chalicelib.core.schemas import Out, Strict
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv"
 XLS = "application/vnd.ms-excel"  # the type Windows gives a .csv file when Excel is installed
-MEDIA_TYPES = (XLSX, CSV, XLS)
+ZIP = "application/zip"  # kind=grid: a ZIP of CSV files, one per sheet
+ZIP_WINDOWS = "application/x-zip-compressed"  # the type Windows browsers give a .zip file
+MEDIA_TYPES = (XLSX, CSV, XLS, ZIP, ZIP_WINDOWS)
 
-Kind = Literal["units", "households", "appointments", "members"]
+Kind = Literal["units", "households", "appointments", "members", "grid"]
 Mode = Literal["all_or_nothing", "valid_rows_only", "validate_only"]
-KINDS: tuple[str, ...] = ("units", "households", "appointments", "members")
+KINDS: tuple[str, ...] = ("units", "households", "appointments", "members", "grid")
 KIND_LABELS: dict[str, str] = {
     "units": "网格单元",
     "households": "住户",
     "appointments": "三长任职",
     "members": "党员花名册",
+    "grid": "网格工作簿",
 }
 
 
 class ImportQuery(Strict):
     kind: Kind = Field(
-        description="units 网格单元 / households 住户 / appointments 三长任职 / members 党员花名册 (party roster)"
+        description="units 网格单元 / households 住户 / appointments 三长任职 / members 党员花名册 (party roster) / "
+        "grid 网格工作簿: units, households and appointments in one workbook (sheets 单元、住户、任职) or ZIP of CSVs"
     )
     mode: Mode = Field(
         "all_or_nothing",
@@ -34,6 +38,7 @@ class ImportQuery(Strict):
 
 
 class RowErrorOut(Out):
+    sheet: str | None = Field(None, description="网格工作簿的工作表：单元、住户、任职 / kind=grid: the sheet")
     row: int
     column: str
     message: str

@@ -17,6 +17,12 @@ imported which file (its SHA-256) with what counts.
 Members are the exception: one person, one record is a DynamoDB condition, so each roster row is one
 transaction of the members store (member, identity item, counters, its own member.create event).
 
+`kind=grid` (网格工作簿) takes a village's or a town's grid in one file: an .xlsx with the sheets 单元, 住户 and
+任职 (any of them; the templates' sheet names and the English kinds are read too), or a ZIP of CSV files named
+units.csv, households.csv and appointments.csv (or 单元.csv …). Households and heads may name units the same
+file creates. Those new units are written once, with their counters and head already in the item; only units
+that existed before get ADDs and conditional heads. Each error names its sheet.
+
 The same file imported again by the same caller replays the first result and writes nothing (the import id
 is derived from caller, kind and the file's SHA-256). A file that was refused, or wrote nothing, may be
 imported again (e.g. once the missing units exist). Files of more than `JOB_THRESHOLD` data rows are checked
@@ -37,7 +43,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -48,7 +54,7 @@ from pynamodb.models import Model
 from chalicelib.core import jobs
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal
-from chalicelib.core.catalogue import CatalogueStore
+from chalicelib.core.catalogue import CatalogueEntryModel, CatalogueStore
 from chalicelib.core.db import BaseMeta, register_model, transaction
 from chalicelib.core.db import _connection as db_connection
 from chalicelib.core.errors import BadRequest, Conflict, FieldError, not_found
@@ -57,6 +63,7 @@ from chalicelib.core.privacy import is_mobile, mask_id_number, normalise_phone
 from chalicelib.core.profiles import ProfileStore
 from chalicelib.grid import search_terms
 from chalicelib.grid.import_schemas import (
+    KIND_LABELS,
     XLSX,
     ImportOut,
     RowErrorOut,
@@ -147,6 +154,11 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     ),
 }
 HEADERS: dict[str, tuple[str, ...]] = {kind: tuple(c.name for c in cols) for kind, cols in COLUMNS.items()}
+# kind=grid: its sheets in the order they are checked and written (units first: the others may name them)
+GRID_SHEETS: tuple[tuple[str, str], ...] = (("units", "单元"), ("households", "住户"), ("appointments", "任职"))
+GRID_NAMES: dict[str, str] = {
+    name.lower(): kind for kind, label in GRID_SHEETS for name in (kind, label, KIND_LABELS[kind])
+}  # a sheet's or CSV file's name -> the kind of its rows
 
 
 # -- request and answer models -------------------------------------------------------------------------
@@ -194,9 +206,16 @@ class RowError:
     row: int
     column: str
     message: str
+    sheet: str = ""  # kind=grid: the sheet the row is on (单元, 住户, 任职)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message}
+        where = {"sheet": self.sheet} if self.sheet else {}
+        return where | {"row": self.row, "column": self.column, "message": self.message}
+
+    @property
+    def path(self) -> str:
+        """The field path of the error envelope: row 5/地址, or 住户/row 5/地址 in a grid workbook."""
+        return f"{self.sheet + '/' if self.sheet else ''}row {self.row}/{self.column}"
 
 
 @dataclass
@@ -261,16 +280,23 @@ def _read_csv(data: bytes) -> Sheet:
         raise _unreadable("无法读取的 CSV 文件", "Unreadable CSV file") from e
 
 
-def _read_xlsx(data: bytes) -> Sheet:
-    import openpyxl  # noqa: PLC0415 - 0.2 s to import: only imports and exports pay it
-
+def _zip_names(data: bytes, what: tuple[str, str]) -> list[str]:
+    """The member names of a ZIP (an .xlsx is one), refused when it is not one or unpacks to too much."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            unpacked = sum(i.file_size for i in z.infolist())
+            infos = z.infolist()
     except zipfile.BadZipFile as e:
-        raise _unreadable("文件不是有效的 .xlsx 工作簿", "Not a valid .xlsx workbook") from e
-    if unpacked > MAX_XLSX_UNPACKED:
-        raise _unreadable("工作簿解压后过大", "The workbook unpacks to too much data")
+        raise _unreadable(f"文件不是有效的{what[0]}", f"Not a valid {what[1]}") from e
+    if sum(i.file_size for i in infos) > MAX_XLSX_UNPACKED:
+        raise _unreadable("文件解压后过大", "The file unpacks to too much data")
+    return [i.filename for i in infos]
+
+
+def _worksheets(data: bytes, *, first_only: bool = False) -> dict[str, Sheet]:
+    """Every sheet of an .xlsx (or the first) but the templates' 说明, by title, in the workbook's order."""
+    import openpyxl  # noqa: PLC0415 - 0.2 s to import: only imports and exports pay it
+
+    _zip_names(data, (" .xlsx 工作簿", ".xlsx workbook"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # styles and extensions other tools write are not our concern
@@ -279,12 +305,56 @@ def _read_xlsx(data: bytes) -> Sheet:
         raise _unreadable("无法读取的 .xlsx 工作簿", "Unreadable .xlsx workbook") from e
     try:
         sheets = [ws for ws in book.worksheets if ws.title != "说明"] or list(book.worksheets)
-        ws = sheets[0]
-        ws.reset_dimensions()  # some tools write a wrong <dimension>: read every row there is
-        lines = ((n, list(values)) for n, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1))
-        return _sheet(lines)
+        out: dict[str, Sheet] = {}
+        sheets = sheets[:1] if first_only else sheets
+        for ws in sheets:
+            ws.reset_dimensions()  # some tools write a wrong <dimension>: read every row there is
+            lines = enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)
+            out[str(ws.title).strip()] = _sheet((n, list(values)) for n, values in lines)
+        return out
     finally:
         book.close()
+
+
+def _read_xlsx(data: bytes) -> Sheet:
+    return next(iter(_worksheets(data, first_only=True).values()))
+
+
+def _is_xlsx(data: bytes) -> bool:
+    return data[:4] == b"PK\x03\x04" and "[Content_Types].xml" in _zip_names(data, ("压缩文件", "ZIP file"))
+
+
+def read_book(data: bytes, media: str) -> dict[str, Sheet]:
+    """kind=grid: the sheets by kind, from an .xlsx (sheet titles) or a ZIP of CSV files (file names).
+    A sheet or file whose name is no kind is refused, so that a misnamed one is not silently left out."""
+    if data[:4] != b"PK\x03\x04":
+        raise _unreadable(
+            "网格工作簿须为 .xlsx（工作表：单元、住户、任职）或 CSV 文件的 ZIP 压缩包",
+            "A grid workbook is an .xlsx (sheets 单元, 住户, 任职) or a ZIP of CSV files",
+        )
+    if _is_xlsx(data):
+        named = _worksheets(data)
+    else:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            files = [i for i in z.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+            named = {i.filename.rsplit("/", 1)[-1].removesuffix(".csv"): _read_csv(z.read(i)) for i in files}
+    book: dict[str, Sheet] = {}
+    for name, sheet in named.items():
+        kind = GRID_NAMES.get(name.strip().lower())
+        if kind is None or kind in book:
+            known = "、".join(label for _, label in GRID_SHEETS)
+            why = "重复" if kind else "无法识别"
+            raise _unreadable(
+                f"工作表或文件名“{name}”{why}：网格工作簿只含 {known} 各一张",
+                f"Sheet or file {name!r} is {'a duplicate' if kind else 'not one of units, households, appointments'}",
+            )
+        book[kind] = sheet
+    return book
+
+
+def read_upload(kind: str, data: bytes, media: str) -> Sheet | dict[str, Sheet]:
+    """What a file of this kind holds: one sheet, or a grid workbook's sheets by kind."""
+    return read_book(data, media) if kind == "grid" else read_file(data, media)
 
 
 def read_file(data: bytes, media: str) -> Sheet:
@@ -309,6 +379,7 @@ class Planned:
     terms: list[str] = field(default_factory=list)  # units: search terms
     head: dict[str, Any] | None = None  # appointments: the unit's new head
     household: tuple[str, str] | None = None  # members: the home household's id and unit path
+    sheet: str = ""  # kind=grid: the sheet of the row
 
 
 @dataclass
@@ -323,7 +394,12 @@ class Plan:
 
     @property
     def skipped(self) -> int:
-        return len({e.row for e in self.errors if e.row > 1})
+        return _rows_in_error(self.errors)
+
+
+def _rows_in_error(errors: Iterable[RowError]) -> int:
+    """Data rows with at least one error (a sheet's header row, 1, is not a data row)."""
+    return len({(e.sheet, e.row) for e in errors if e.row > 1})
 
 
 class _Row:
@@ -383,8 +459,12 @@ class Checker:
         self.principal = principal
         self.import_key = import_key
         self.catalogue = catalogue or CatalogueStore()
+        self.known: dict[str, UnitModel] = {}  # kind=grid: the valid new units of the units sheet, by code
+        self.sheet_kind = ""  # kind=grid: "households/" etc. while that sheet is checked (row 2 is on each)
 
-    def check(self, kind: str, sheet: Sheet) -> Plan:
+    def check(self, kind: str, sheet: Sheet | dict[str, Sheet]) -> Plan:
+        if isinstance(sheet, dict):
+            return self._grid_plan(sheet)
         missing = _missing_columns(kind, sheet)
         if missing:
             return Plan(kind, len(sheet.rows), missing, [], fatal=True)
@@ -396,15 +476,41 @@ class Checker:
         plan.errors.sort(key=lambda e: (e.row, order.get(e.column, len(order))))
         return plan
 
-    def _id(self, row: int) -> str:
-        """Deterministic per (import, row): a job that runs again rewrites the same items."""
-        return str(uuid.uuid5(ID_NAMESPACE, f"{self.import_key}/{row}"))
+    def _grid_plan(self, book: dict[str, Sheet]) -> Plan:
+        """A grid workbook: its sheets checked in order, units first; the households and heads sheets see the
+        units sheet's valid new units as if they existed (`known`). Empty sheets are left out."""
+        plan = Plan("grid", sum(len(s.rows) for s in book.values()), [], [])
+        for kind, label in GRID_SHEETS:
+            sheet = book.get(kind)
+            if sheet is None or (not sheet.rows and not _missing_columns(kind, sheet)):
+                continue
+            self.sheet_kind = f"{kind}/"
+            part = self.check(kind, sheet)
+            plan.errors += [replace(e, sheet=label) for e in part.errors]
+            plan.fatal = plan.fatal or part.fatal
+            for planned in part.rows:
+                planned.sheet = label
+            plan.rows += part.rows
+            plan.children.update(part.children)
+            if kind == "units":
+                self.known = {p.item.code: p.item for p in part.rows if isinstance(p.item, UnitModel)}
+        if not plan.rows_total and not plan.errors:
+            names = "、".join(label for _, label in GRID_SHEETS)
+            plan.errors.append(RowError(1, "", f"工作簿中没有数据行（工作表：{names}）/ the workbook has no data rows"))
+            plan.fatal = True
+        return plan
 
-    @staticmethod
-    def _lookup(codes: Iterable[str]) -> dict[str, UnitModel]:
-        """The units a file names (BatchGetItem, only the attributes the checks read)."""
+    def _id(self, row: int) -> str:
+        """Deterministic per (import, sheet, row): a job that runs again rewrites the same items."""
+        return str(uuid.uuid5(ID_NAMESPACE, f"{self.import_key}/{self.sheet_kind}{row}"))
+
+    def _lookup(self, codes: Iterable[str]) -> dict[str, UnitModel]:
+        """The units a file names (BatchGetItem, only the attributes the checks read); a grid workbook's new
+        units are known already and cost no read."""
         wanted = list(dict.fromkeys(c for c in codes if c))
-        return {u.code: u for u in UnitModel.batch_get(wanted, attributes_to_get=list(LOOKUP))} if wanted else {}
+        known = {c: self.known[c] for c in wanted if c in self.known}
+        rest = [c for c in wanted if c not in known]
+        return known | ({u.code: u for u in UnitModel.batch_get(rest, attributes_to_get=list(LOOKUP))} if rest else {})
 
     def _visible(self, unit: UnitModel | None) -> UnitModel | None:
         return unit if unit is not None and self.principal.sees_unit(unit.path) else None
@@ -1002,6 +1108,8 @@ class BulkWriter:
         """Write the plan's rows; returns rows that could not be written (a head appointed meanwhile)."""
         if plan.kind == "members":
             return self._members(plan.rows)
+        if plan.kind == "grid":
+            return self._grid(plan)
         if plan.kind != "appointments":
             self._put_all(plan.rows)
             self._counters(plan, plan.rows)
@@ -1011,6 +1119,29 @@ class BulkWriter:
         lost_rows = {e.row for e in lost}
         self.sent = 0
         self._put_all([p for p in plan.rows if p.row not in lost_rows])
+        return lost
+
+    def _grid(self, plan: Plan) -> list[RowError]:
+        """A grid workbook. Heads of units that existed before go first, under their conditions (as an
+        appointments file's); then the new units take their counters and heads into their own items, so each is
+        written once; then every item, by BatchWriteItem; last, one ADD for each existing unit above them."""
+        deltas, tags = _aggregate(plan, plan.rows)
+        new = {p.item.code: p.item for p in plan.rows if isinstance(p.item, UnitModel)}
+        heads = [p for p in plan.rows if p.head is not None]
+        self.sent = len(plan.rows)
+        lost = self._heads([p for p in heads if _unit(p).code not in new], deltas)
+        for planned in heads:
+            if (unit := new.get(_unit(planned).code)) is not None:
+                unit.head = planned.head
+        for code, unit in new.items():
+            delta, counts = deltas.pop(code, {}), tags.pop(code, {})
+            for counter in ("households", "residents", "heads"):
+                setattr(unit, counter, int(getattr(unit, counter)) + delta.get(counter, 0))
+            unit.tag_counts = {t: n for t, n in counts.items() if n}
+        lost_rows = {(e.sheet, e.row) for e in lost}
+        self.sent = 0
+        self._put_all([p for p in plan.rows if (p.sheet, p.row) not in lost_rows])
+        self._add(deltas, tags)
         return lost
 
     def _members(self, rows: list[Planned]) -> list[RowError]:
@@ -1066,12 +1197,17 @@ class BulkWriter:
         lost: list[RowError] = []
         if plan.kind == "appointments":
             lost = self._heads(rows, deltas)
+        self._add(deltas, tags)
+        return lost
+
+    @staticmethod
+    def _add(deltas: dict[str, dict[str, int]], tags: dict[str, dict[str, int]]) -> None:
+        """One ADD per unit for the whole file, 100 units a TransactWriteItems."""
         updates = [
             (code, counter_actions(deltas.get(code, {}), tags.get(code, {}))) for code in sorted({*deltas, *tags})
         ]
         updates = [(code, actions) for code, actions in updates if actions]
         _in_parallel([(_add_counters, updates[i : i + TRANSACT_MAX]) for i in range(0, len(updates), TRANSACT_MAX)])
-        return lost
 
     def _heads(self, rows: list[Planned], deltas: dict[str, dict[str, int]]) -> list[RowError]:
         """Set the appointed units' heads with their counters, up to 100 units a TransactWriteItems, each update
@@ -1099,11 +1235,11 @@ class BulkWriter:
                     break
                 for i in sorted(failed):
                     meanwhile = "该单元刚刚已有人任职 / someone was appointed meanwhile"
-                    lost.append(RowError(chunk[i].row, "单元编码", meanwhile))
+                    lost.append(RowError(chunk[i].row, "单元编码", meanwhile, chunk[i].sheet))
                     for code in _unit(chunk[i]).chain:
                         deltas.setdefault(code, {})["heads"] = deltas.get(code, {}).get("heads", 0) - 1
                 chunk = [p for i, p in enumerate(chunk) if i not in failed]
-        lost.sort(key=lambda e: e.row)
+        lost.sort(key=lambda e: (e.sheet, e.row))
         if lost and self.mode == "all_or_nothing":
             for planned, delta in reversed(done):  # undo: nothing of this file stays
                 _update_unit(
@@ -1115,7 +1251,7 @@ class BulkWriter:
             raise Conflict(
                 f"第{lost[0].row}行的单元刚刚已有人任职，未写入任何数据，请刷新后重试",
                 "A unit in the file got a head meanwhile; nothing was written",
-                [FieldError(f"row {e.row}/{e.column}", e.message) for e in lost],
+                [FieldError(e.path, e.message) for e in lost],
             )
         return lost
 
@@ -1168,7 +1304,7 @@ def _view(record: ImportModel, errors: list[RowError] | None = None, *, replayed
 
 def rejection(plan: Plan, kind: str, mode: str, request_id: str) -> dict[str, Any]:
     """The 422 body: the usual error envelope, and every bad row."""
-    rows = len({e.row for e in plan.errors})
+    rows = len({(e.sheet, e.row) for e in plan.errors})
     if plan.fatal:
         zh, en = "文件无法导入：请检查表头（第1行）", "The file cannot be imported: check the header row"
     elif plan.rows:
@@ -1181,7 +1317,7 @@ def rejection(plan: Plan, kind: str, mode: str, request_id: str) -> dict[str, An
             "code": "validation_failed",
             "message": zh,
             "message_en": en,
-            "fields": [{"path": f"row {e.row}/{e.column}", "message": e.message} for e in plan.errors[:100]],
+            "fields": [{"path": e.path, "message": e.message} for e in plan.errors[:100]],
             "request_id": request_id,
         },
         "kind": kind,
@@ -1198,10 +1334,32 @@ class Submitted:
     body: dict[str, Any]
 
 
+class _CatalogueOnce(CatalogueStore):
+    """The catalogue as first read by one service: a request, a job or a county load reads each kind once
+    (a county load checks 29 files against the same household tags)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._read: dict[tuple[str, bool], list[CatalogueEntryModel]] = {}
+
+    def entries(self, kind: str, *, active_only: bool = True) -> list[CatalogueEntryModel]:
+        key = (kind, active_only)
+        if key not in self._read:
+            self._read[key] = super().entries(kind, active_only=active_only)
+        return self._read[key]
+
+
 class ImportService:
-    def __init__(self, *, audit: AuditStore | None = None, profiles: ProfileStore | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        audit: AuditStore | None = None,
+        profiles: ProfileStore | None = None,
+        catalogue: CatalogueStore | None = None,
+    ) -> None:
         self.audit = audit or AuditStore()
         self.profiles = profiles or ProfileStore()
+        self.catalogue = catalogue or _CatalogueOnce()
 
     # -- submit -----------------------------------------------------------------------------------------
     def submit(self, principal: Principal, actor: Actor, *, kind: str, mode: str, data: bytes, media: str) -> Submitted:
@@ -1210,12 +1368,11 @@ class ImportService:
         sha = hashlib.sha256(data).hexdigest()
         key = import_id(principal.sub, kind, sha)
         if mode == "validate_only":
-            return self._validate(principal, actor, key=key, kind=kind, sha=sha, sheet=read_file(data, media))
+            return self._validate(principal, actor, key=key, kind=kind, sha=sha, sheet=read_upload(kind, data, media))
         previous = self._record(key)
         if previous is not None and not _may_run_again(previous):
             return Submitted(200, _view(previous, replayed=True).model_dump(mode="json"))
-        sheet = read_file(data, media)
-        plan = Checker(principal, key).check(kind, sheet)
+        plan = Checker(principal, key, catalogue=self.catalogue).check(kind, read_upload(kind, data, media))
         if plan.fatal or not plan.rows or (plan.errors and mode == "all_or_nothing"):
             return Submitted(422, rejection(plan, kind, mode, actor.request_id))
         now = _now()
@@ -1253,10 +1410,11 @@ class ImportService:
         lost = self._write(record, plan, actor)
         return Submitted(201, _view(record, plan.errors + lost).model_dump(mode="json"))
 
-    @staticmethod
-    def _validate(principal: Principal, actor: Actor, *, key: str, kind: str, sha: str, sheet: Sheet) -> Submitted:
+    def _validate(
+        self, principal: Principal, actor: Actor, *, key: str, kind: str, sha: str, sheet: Sheet | dict[str, Sheet]
+    ) -> Submitted:
         """mode=validate_only: the same checks and report, no record, nothing written (200 when clean)."""
-        plan = Checker(principal, key).check(kind, sheet)
+        plan = Checker(principal, key, catalogue=self.catalogue).check(kind, sheet)
         if plan.fatal or not plan.rows or plan.errors:
             return Submitted(422, rejection(plan, kind, "validate_only", actor.request_id))
         checked = ImportOut(
@@ -1325,7 +1483,7 @@ class ImportService:
         record.status = "done"
         record.rows_done = plan.rows_total
         record.written = written
-        record.skipped = len({e.row for e in errors if e.row > 1})
+        record.skipped = _rows_in_error(errors)
         record.errors_total = len(errors)
         record.errors = _stored(errors)
         record.updated_at = _now()
@@ -1384,7 +1542,8 @@ class ImportService:
             return
         actor = Actor(sub=record.sub, role=record.role, scope=record.scope, request_id=record.request_id)
         data = jobs.get_upload(str(record.upload_key))
-        plan = Checker(principal, record.id).check(record.kind, read_file(data, record.media_type))
+        sheets = read_upload(record.kind, data, record.media_type)
+        plan = Checker(principal, record.id, catalogue=self.catalogue).check(record.kind, sheets)
         if plan.fatal or not plan.rows or (plan.errors and record.mode == "all_or_nothing"):
             self._fail(record, "文件有误，未写入任何数据 / the file has errors; nothing was written", plan.errors)
             return

@@ -63,6 +63,20 @@ def test_the_app_registers_every_route_of_the_manifest_with_its_authorizer() -> 
     assert registered == expected
 
 
+def test_every_file_type_a_route_takes_travels_as_binary() -> None:
+    """API Gateway hands a raw body over as bytes only for the app's binary types: a ZIP or GBK CSV that is
+    not on the list would arrive mangled."""
+    import app as app_module  # noqa: PLC0415
+    from chalicelib.core.api import ROUTES  # noqa: PLC0415
+    from chalicelib.slices import import_models  # noqa: PLC0415
+
+    import_models()
+    text = {"application/json", "application/x-www-form-urlencoded"}  # UTF-8 text: passed through as it is
+    taken = {media for spec in ROUTES for media in spec.raw_body} - text
+    assert "application/zip" in taken
+    assert taken <= set(app_module.app.api.binary_types)
+
+
 def test_a_cold_start_loads_no_slice_and_no_heavy_library() -> None:
     out = run_child(
         """
