@@ -23,11 +23,12 @@ import argparse
 import json
 import time
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import requests
+
+from chalicelib.core.clock import china_today
 
 VILLAGE = "430182-XDP-XT"  # 夏铎铺镇新塘村 (a demo name: the article names no village)
 UPSTREAM = "430182-XDP-XT-P01-Z01"
@@ -97,7 +98,7 @@ class Walkthrough:
         if key not in self.state:
             concern = self.water_concern(group, user)
             body = {"unit": group, "title": "屋场恳谈会：灌溉用水", "concerns": [concern],
-                    "convened_on": date.today().isoformat(), "place": place}  # fmt: skip
+                    "convened_on": china_today().isoformat(), "place": place}  # fmt: skip
             self.state[key] = self.call("POST", "/v1/deliberations", user, body)["id"]
             self.state.setdefault("concerns", []).append(concern)
             self.save()
@@ -126,8 +127,8 @@ class Walkthrough:
     def analysis_started(self) -> None:
         if "analysis" in self.state:
             return
-        body = {"village": VILLAGE, "month": date.today().strftime("%Y-%m"), "title": "新塘村月度民情分析会",
-                "convened_on": date.today().isoformat(), "place": "新塘村党群服务中心"}  # fmt: skip
+        body = {"village": VILLAGE, "month": china_today().strftime("%Y-%m"), "title": "新塘村月度民情分析会",
+                "convened_on": china_today().isoformat(), "place": "新塘村党群服务中心"}  # fmt: skip
         self.state["analysis"] = self.call("POST", "/v1/analysis-meetings", "xdp-village", body)["id"]
         self.save()
 

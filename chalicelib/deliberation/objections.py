@@ -12,6 +12,7 @@ from typing import Any
 
 from chalicelib.core.audit import Actor
 from chalicelib.core.auth import Principal
+from chalicelib.core.clock import china_date
 from chalicelib.core.errors import Conflict, not_found
 from chalicelib.core.privacy import mask_name, mask_text
 from chalicelib.deliberation.service import now_iso
@@ -52,12 +53,17 @@ def unanswered(objections: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [o for o in number(objections) if not o["replies"]]
 
 
+def _day(objection: dict[str, Any]) -> str:
+    """The day in 宁乡 an objection was lodged."""
+    return china_date(str(objection["at"])).isoformat() if objection.get("at") else ""
+
+
 def require_answered(objections: list[dict[str, Any]], step_zh: str, step_en: str) -> None:
     """409 naming the objections without a reply (number and date only: their text may name residents)."""
     open_ = unanswered(objections)
     if open_:
-        zh = "、".join(f"第 {o['n']} 条（{str(o.get('at', ''))[:10]}）" for o in open_)
-        en = ", ".join(f"#{o['n']} ({str(o.get('at', ''))[:10]})" for o in open_)
+        zh = "、".join(f"第 {o['n']} 条（{_day(o)}）" for o in open_)
+        en = ", ".join(f"#{o['n']} ({_day(o)})" for o in open_)
         raise Conflict(
             f"还有 {len(open_)} 条异议未答复：{zh}；全部答复后才能{step_zh}",
             f"{len(open_)} objection(s) have no reply yet: {en}; reply to each before {step_en}",

@@ -12,13 +12,14 @@ import copy
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from chalicelib.core import events
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
+from chalicelib.core.clock import china_today
 from chalicelib.core.errors import Conflict, Forbidden, field_error, not_found
 from chalicelib.core.ids import new_id
 from chalicelib.core.observability import logger
@@ -70,7 +71,6 @@ from chalicelib.grid.service import default_service as grid_service
 from chalicelib.grid.store import UnitModel
 from chalicelib.members.store import MemberStore
 
-CHINA = timezone(timedelta(hours=8))
 WORKFLOW = "deliberation"
 COURTYARD_LEVELS = ("area", "group", "neighbourhood")
 SCORE_EVENT = "courtyard_meeting:{deliberation}"  # 三比: each party member signed in to the 屋场恳谈会
@@ -79,11 +79,6 @@ SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "u
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def today() -> date:
-    """The working day in 宁乡 (deadlines are dates there)."""
-    return datetime.now(CHINA).date()
 
 
 @dataclass(frozen=True)
@@ -318,7 +313,7 @@ def item_out(item: ResponsibilityItemModel) -> ItemOut:
         deadline=item.deadline,
         status=item.status,
         status_label=ITEM_STATUS_LABELS[item.status],
-        overdue=item_overdue(item, today()),
+        overdue=item_overdue(item, china_today()),
         progress=list(item.progress),
         satisfaction=item.satisfaction,
         closed_at=item.closed_at,
@@ -879,7 +874,7 @@ class DeliberationService:
                     responsible_units=list(dict.fromkeys(grade.responsible_units)),
                     accepted_by=[],
                     root=lead.root,
-                    deadline=(grade.deadline or today()).isoformat(),
+                    deadline=(grade.deadline or china_today()).isoformat(),
                     status="registered",
                     progress=[{"at": now_iso(), "kind": "registered", "by_role": actor.role, "note": None}],
                     created_at=now_iso(),
@@ -1156,7 +1151,7 @@ class DeliberationService:
         condition = None
         if overdue:
             condition = (ResponsibilityItemModel.status != "closed") & (
-                ResponsibilityItemModel.deadline < today().isoformat()
+                ResponsibilityItemModel.deadline < china_today().isoformat()
             )
         items, last = self.store.below(
             ResponsibilityItemModel, unit.root, unit.path, condition=condition, limit=limit, after=decode_cursor(cursor)

@@ -9,13 +9,14 @@ escalated to the village but no longer edits it.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chalicelib.core import events
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
+from chalicelib.core.clock import china_today
 from chalicelib.core.errors import Conflict, Forbidden, check_version, field_error, not_found
 from chalicelib.core.ids import new_hex
 from chalicelib.core.paging import decode_cursor, encode_cursor
@@ -84,12 +85,7 @@ from chalicelib.members.store import MemberStore, id_hash
 
 DUE_DAYS = 30  # 人民调解工作若干规定: a case is normally settled within one month
 JUDICIAL_DAYS = 30  # 人民调解法 第三十三条: 司法确认 applied for within 30 days of the agreement taking effect
-CHINA = timezone(timedelta(hours=8))
 SCORE_EVENT = "mediation_closed:{case}"
-
-
-def today() -> date:
-    return datetime.now(CHINA).date()
 
 
 def _recorded() -> str:
@@ -102,7 +98,7 @@ def party_key(value: str) -> str:
 
 
 def _is_overdue(item: MediationCaseModel) -> bool:
-    return item.status in lifecycle.OPEN_STATUSES and today().isoformat() > item.due_on
+    return item.status in lifecycle.OPEN_STATUSES and china_today().isoformat() > item.due_on
 
 
 def summary_out(item: MediationCaseModel) -> CaseSummaryOut:
@@ -278,7 +274,7 @@ class MediationService:
     def _check_date(item: MediationCaseModel, day: date, field: str) -> None:
         if day.isoformat() < item.registered_on:
             raise field_error(field, "日期不能早于登记日期", "The date cannot precede registration")
-        if day > today():
+        if day > china_today():
             raise field_error(field, "日期不能晚于今天", "The date cannot be in the future")
 
     @staticmethod
@@ -379,8 +375,8 @@ class MediationService:
         self._check_catalogue("mediation_cause", data.causes, "body.causes")
         parties, sealed_parties, keys = self._parties(principal, data.parties)
         mediators = self._mediators(data.mediators, handling)
-        registered = data.registered_on or today()
-        if registered > today():
+        registered = data.registered_on or china_today()
+        if registered > china_today():
             raise field_error("body.registered_on", "登记日期不能晚于今天", "Registration cannot be in the future")
         item = MediationCaseModel(
             new_hex(),
@@ -740,7 +736,7 @@ class MediationService:
                 "recorded": _recorded(),
             },
         ]
-        item.history = [*item.history, self._history(actor, today(), "extend", None, None)]
+        item.history = [*item.history, self._history(actor, china_today(), "extend", None, None)]
         item.due_on = data.new_due.isoformat()
         return case_out(self.store.save(item, actor, "mediation_case.extend", before))
 
@@ -782,7 +778,7 @@ class MediationService:
                 "已超过协议生效之日起30日的申请期限",
                 "More than 30 days after the agreement took effect",
             )
-        if data.applied_on > today():
+        if data.applied_on > china_today():
             raise field_error("body.applied_on", "日期不能晚于今天", "The date cannot be in the future")
         item.judicial = [{"applied_on": data.applied_on.isoformat(), "court": data.court, "recorded": _recorded()}]
         item.history = [*item.history, self._history(actor, data.applied_on, "judicial_confirmation", None, None)]
@@ -844,7 +840,7 @@ class MediationService:
         if status is not None:
             both(MediationCaseModel.status == status)
         if overdue is not None:
-            late = MediationCaseModel.due_on < today().isoformat()
+            late = MediationCaseModel.due_on < china_today().isoformat()
             both(late if overdue else MediationCaseModel.open_root.does_not_exist() | ~late)
         if mediator is not None:
             both(MediationCaseModel.mediator_ids.contains(mediator))
@@ -876,7 +872,7 @@ class MediationService:
 
         closed_at = {level: f.get(f"closed_at:{level}", 0) for level in CASE_LEVELS}
         where_started = f.get("closed_where_started", 0)
-        overdue = self.store.count_open(unit.root, unit.path, MediationCaseModel.due_on < today().isoformat())
+        overdue = self.store.count_open(unit.root, unit.path, MediationCaseModel.due_on < china_today().isoformat())
         return StatsOut(
             unit=unit.code,
             start=start,

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from chalicelib.core.apikeys import ApiKeyStore
 from chalicelib.core.audit import Actor
+from chalicelib.core.clock import CHINA
 from chalicelib.core.errors import ApiError
 from chalicelib.core.profiles import ProfileStore
 from chalicelib.open311.schemas import Open311Query
@@ -57,7 +58,7 @@ def _parse_time(value: str, name: str) -> datetime:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "+"))
     except ValueError as e:
         raise Open311Error(400, f"{name} 须为 ISO 8601 时间", f"{name} must be an ISO 8601 date-time") from e
-    return moment if moment.tzinfo else moment.replace(tzinfo=rules.CHINA)
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
 
 
 def _months(start: datetime, end: datetime) -> list[str]:

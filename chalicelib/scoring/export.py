@@ -7,6 +7,7 @@ import html
 from typing import Any
 
 from chalicelib.core.auth import Principal
+from chalicelib.core.clock import china_date
 from chalicelib.grid.export import _workbook_bytes
 from chalicelib.scoring import rules
 from chalicelib.scoring.rules import DIMENSION_LABELS, DIMENSIONS
@@ -28,6 +29,11 @@ def _all(page: Any) -> list[Any]:
         items += got
         if not after:
             return items
+
+
+def _day(at: str | None) -> str:
+    """The day in 宁乡 of a timestamp (a change, the end of the notice), as the sheets print it."""
+    return china_date(at).isoformat() if at else ""
 
 
 def unit_period_workbook(svc: ScoringService, principal: Principal, code: str, period: str) -> bytes:
@@ -58,7 +64,7 @@ def unit_period_workbook(svc: ScoringService, principal: Principal, code: str, p
         [
             e.member_name, e.unit_path, e.rule_name_zh, int(e.rule_version), DIMENSION_LABELS[e.dimension][0],
             int(e.quantity), int(e.points), e.explanation, e.occurred_on, STATUS_LABELS[e.status],
-            "；".join(f"{h['at'][:10]} {STATUS_LABELS.get(h['status'], h['status'])}（{h['by_role']}）"
+            "；".join(f"{_day(h['at'])} {STATUS_LABELS.get(h['status'], h['status'])}（{h['by_role']}）"
                      + (f"：{h['reason']}" if h.get("reason") else "") for h in e.history),
             e.id,
         ]
@@ -79,7 +85,7 @@ def notice_page(svc: ScoringService, principal: Principal, code: str) -> str:
     body = "".join(
         f"<tr><td>{esc(e.member_name)}</td><td>{esc(DIMENSION_LABELS[e.dimension][0])}</td>"
         f"<td>{esc(e.rule_name_zh)}</td><td>{int(e.quantity)}</td><td>{int(e.points)}</td>"
-        f"<td>{esc(e.explanation)}</td><td>{esc(e.occurred_on)}</td><td>{esc((e.notice_ends or '')[:10])}</td></tr>"
+        f"<td>{esc(e.explanation)}</td><td>{esc(e.occurred_on)}</td><td>{_day(e.notice_ends)}</td></tr>"
         for e in entries
     )
     title = f"{esc(unit.name)}党员积分公示"

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
-from chalicelib.core.clock import CHINA
+from chalicelib.core.clock import china_date
 from chalicelib.core.errors import Conflict, Forbidden, check_version, field_error, not_found
 from chalicelib.core.ids import new_hex
 from chalicelib.core.paging import decode_cursor, encode_cursor
@@ -359,7 +359,7 @@ class ScoringService:
         if rule is None or not rule.active:
             raise field_error("body.rule", "积分项目不存在或已停用", "No such active scoring item for this member")
         terms = _terms(rule)
-        if data.occurred_on > self.clock().astimezone(CHINA).date():
+        if data.occurred_on > china_date(self.clock()):
             raise field_error("body.occurred_on", "发生日期不能晚于今天", "The day cannot be in the future")
         if terms.evidence_required and not data.evidence:
             raise field_error("body.evidence", "该项目须上传佐证照片", "This item needs evidence photos")
@@ -659,7 +659,7 @@ class ScoringService:
         policy = self.store.policy(member.root)
         totals = {t.period: t for t in self.store.totals_of_year(member.id, year)}
         quarters: list[QuarterOut] = []
-        for period in rules.quarters_of(year, self.clock().astimezone(CHINA).date()):
+        for period in rules.quarters_of(year, china_date(self.clock())):
             t = totals.get(period)
             dims = {d: int(getattr(t, d) or 0) if t else 0 for d in DIMENSIONS}
             points = int(t.points or 0) if t else 0

@@ -15,18 +15,17 @@ against their stores, so a replayed or duplicated message credits nothing twice 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from typing import TYPE_CHECKING
 
 from chalicelib.core import events, jobs
 from chalicelib.core.audit import AuditStore
+from chalicelib.core.clock import china_date
 from chalicelib.core.errors import ApiError
 from chalicelib.core.observability import logger
 
 if TYPE_CHECKING:
     from chalicelib.scoring.service import ScoringService
-
-CHINA = timezone(timedelta(hours=8))
 
 
 def credit(source: str) -> None:
@@ -69,7 +68,7 @@ def credit(source: str) -> None:
         head = dict(ticket.score_event or {})
         if ticket.status != "closed" or not head.get("member"):
             return
-        closed_on = datetime.fromisoformat(str(head["at"])).astimezone(CHINA).date()
+        closed_on = china_date(str(head["at"]))
         _book(scoring, source, str(head["member"]), "whistle_on_time", day=closed_on, note=ticket.id)
     elif kind == "courtyard_meeting":
         from chalicelib.deliberation.store import DeliberationStore  # noqa: PLC0415
@@ -78,7 +77,7 @@ def credit(source: str) -> None:
         meeting = dict(item.meetings.get("courtyard_meeting") or {}) if item is not None else {}
         if item is None or not meeting.get("minutes", {}).get("frozen"):
             return
-        held = datetime.fromisoformat(str(meeting["concluded_at"])).astimezone(CHINA).date()
+        held = china_date(str(meeting["concluded_at"]))
         for member in meeting.get("score_members") or []:
             _book(scoring, f"{source}#{member}", str(member), "courtyard_meeting", day=held, note=item.title)
     else:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TypeVar
 
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
+from chalicelib.core.clock import china_today
 from chalicelib.core.errors import Conflict, FieldError, Unavailable, check_version, field_error, not_found
 from chalicelib.core.paging import decode_cursor, encode_cursor
 from chalicelib.grid.service import GridService
@@ -238,7 +238,7 @@ class ShowingService:
     # -- 亮立场: pledges -----------------------------------------------------------------------------
     def submit_pledge(self, principal: Principal, actor: Actor, member_id: str, data: PledgeIn) -> PledgeOut:
         member = _current(self.members.visible(principal, member_id))
-        this_year = datetime.now(UTC).year
+        this_year = china_today().year
         if not this_year - 1 <= data.year <= this_year + 1:
             raise field_error(
                 "body.year", f"承诺年度须在 {this_year - 1}–{this_year + 1} 之间", "The year must be last, this or next"

@@ -33,6 +33,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.catalogue import CatalogueStore
+from chalicelib.core.clock import china_today
 from chalicelib.core.db import BaseMeta, register_model, transaction
 from chalicelib.core.privacy import mask_phone
 from chalicelib.grid.repath import Move, PathTable, register_move_hook, register_path_tables, update_unversioned
@@ -44,7 +45,7 @@ FIRST_PLEDGE_YEAR = 2020
 
 def pledge_years() -> range:
     """The years a published pledge can carry: a unit move re-paths each (one query per year)."""
-    return range(FIRST_PLEDGE_YEAR, datetime.now(UTC).year + 2)
+    return range(FIRST_PLEDGE_YEAR, china_today().year + 2)
 
 
 def now_iso() -> str:
@@ -290,7 +291,7 @@ class ShowingStore:
             return {}
         members = self.members(ids)
         showings = self.member_showings(ids)
-        year = datetime.now(UTC).year
+        year = china_today().year
         pledges = self.pledges((m, y) for m in ids for y in (year, year - 1))
         names = post_names()
         cards: dict[str, CoveringMember] = {}

@@ -13,6 +13,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal
+from chalicelib.core.clock import china_date, china_today
 from chalicelib.core.db import BaseMeta, register_model, transaction
 from chalicelib.core.errors import Conflict, Forbidden, check_version, field_error, not_found
 from chalicelib.core.privacy import mask_name, mask_phone, normalise_phone
@@ -96,7 +97,7 @@ TREND_DEFAULT_DAYS = 30
 
 
 def received_day(item: HotlineModel) -> str:
-    return datetime.fromisoformat(item.received_at).astimezone(rules.CHINA).date().isoformat()
+    return china_date(item.received_at).isoformat()
 
 
 def count_deltas(item: HotlineModel, before: dict[str, Any] | None) -> dict[tuple[str, str], int]:
@@ -299,7 +300,7 @@ def trends(
     unit = grid.unit(code)
     if unit is None or not principal.sees_unit(unit.path):
         raise not_found("网格单元", "Unit")
-    first, last = trend_window(start, end, today=now().astimezone(rules.CHINA).date())
+    first, last = trend_window(start, end, today=china_today())
 
     def period_of(day: date) -> str:
         return (day - timedelta(days=day.weekday()) if bucket == "week" else day).isoformat()

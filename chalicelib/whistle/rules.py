@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-CHINA = timezone(timedelta(hours=8))
+from chalicelib.core.clock import CHINA
+
 KINDS: tuple[str, ...] = ("routine", "tough", "emergency")
 KIND_LABELS: dict[str, str] = {"routine": "日常哨", "tough": "攻坚哨", "emergency": "应急哨"}
 

@@ -14,6 +14,7 @@ from chalicelib.core import events, ids
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal, path_within
 from chalicelib.core.catalogue import CatalogueStore
+from chalicelib.core.clock import china_date
 from chalicelib.core.errors import Conflict, Forbidden, check_version, field_error, not_found
 from chalicelib.core.observability import logger
 from chalicelib.core.paging import decode_cursor, encode_cursor
@@ -67,7 +68,7 @@ def parse(value: str | None) -> datetime | None:
 
 
 def period_of(moment: datetime) -> str:
-    return moment.astimezone(rules.CHINA).strftime("%Y-%m")
+    return china_date(moment).strftime("%Y-%m")
 
 
 def ticket_id(day: str, tail: str) -> str:
@@ -78,15 +79,15 @@ def new_ticket_id(moment: datetime) -> tuple[str, str]:
     """`W` + the Beijing date + 12 hex digits (sorts by day), and the hex tail. Inside an idempotent request
     the tail derives from its Idempotency-Key (core/ids.py), so a re-run after a lost answer makes it again."""
     tail = ids.new_hex()[:12]
-    return ticket_id(moment.astimezone(rules.CHINA).strftime("%Y%m%d"), tail), tail
+    return ticket_id(china_date(moment).strftime("%Y%m%d"), tail), tail
 
 
 def earlier_run_ids(moment: datetime, tail: str) -> list[str]:
     """The ids a first run of this idempotent request could have made: its tail on each day from one
     idempotency lifetime ago until now (a retry after that is a new request). One or two days by default."""
     ttl = timedelta(seconds=max(get_settings().idempotency_ttl_seconds, 0))
-    first = (moment - ttl).astimezone(rules.CHINA).date()
-    last = moment.astimezone(rules.CHINA).date()
+    first = china_date(moment - ttl)
+    last = china_date(moment)
     days = [first + timedelta(days=n) for n in range(min((last - first).days, 99) + 1)]
     return [ticket_id(day.strftime("%Y%m%d"), tail) for day in days]
 

@@ -8,11 +8,12 @@ before the record is read."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from unittest import mock
 
 from chalicelib.core import workflows
+from chalicelib.core.clock import china_today
 from chalicelib.localstack.seed import DemoAccount
 from tests.authz.common import OTHER_GROUP, OTHER_LEAF, OTHER_UNIT, OWN_GROUP, OWN_LEAF, Case, Req, own_unit
 from tests.authz.common import admin_post as _admin_post
@@ -141,7 +142,7 @@ def correcting(api: ApiClient, group: str) -> str:
 def _items(api: ApiClient, group: str, lead: str) -> dict[str, Any]:
     """A deliberation at the village's analysis meeting whose concerns are all put on the responsibility list."""
     record = _deliberation(api, group, "analysis_meeting", concerns=8)
-    deadline = (date.today() + timedelta(days=30)).isoformat()
+    deadline = (china_today() + timedelta(days=30)).isoformat()
     grades = [
         {
             "concern": c,

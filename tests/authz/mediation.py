@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.core.clock import china_today
 from chalicelib.localstack.seed import DemoAccount
-from chalicelib.mediation.service import today
 from tests.authz.common import DOWNLOAD, OTHER_LEAF, OTHER_UNIT, OWN_LEAF, Case, Req, admin_post, own_unit
 from tests.support import ApiClient
 
@@ -13,7 +13,7 @@ TOWN_OF = {OWN_LEAF: "430182-DCQ", OTHER_LEAF: "430182-ZF"}
 
 
 def _day() -> str:
-    return today().isoformat()
+    return china_today().isoformat()
 
 
 def team(api: ApiClient, unit: str, kind: str = "elders_panel") -> str:

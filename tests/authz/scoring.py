@@ -4,14 +4,14 @@ foreign one."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from chalicelib.core.clock import china_today
 from chalicelib.localstack.seed import DemoAccount
 from tests.authz.common import OTHER_LEAF, OTHER_UNIT, OWN_LEAF, Case, Req, admin_post, member, own_unit
 from tests.support import ApiClient
 
-TODAY = datetime.now(timezone(timedelta(hours=8))).date()  # the service counts days in 宁乡 (UTC+8)
+TODAY = china_today()  # the service counts days in 宁乡 (UTC+8)
 PERIOD = f"{TODAY.year}-Q{(TODAY.month - 1) // 3 + 1}"
 VILLAGE, OTHER_VILLAGE = "430182-DCQ-QS", OTHER_UNIT
 POLICY: dict[str, Any] = {

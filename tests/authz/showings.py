@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from chalicelib.core.clock import china_today
 from tests.authz.common import (
     OTHER_LEAF,
     OTHER_UNIT,
@@ -18,7 +17,7 @@ from tests.authz.common import (
 )
 from tests.support import ApiClient
 
-YEAR = datetime.now(UTC).year
+YEAR = china_today().year
 PLEDGE = {"year": YEAR, "text": "带头清理屋场环境，每月走访联系户一次。"}
 
 

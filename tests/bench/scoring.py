@@ -30,10 +30,11 @@ TOP = 20
 CHILD = r"""
 import json, sys, time
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from moto import mock_aws
 from chalicelib.core import jobs
 from chalicelib.core.audit import Actor
+from chalicelib.core.clock import china_today
 from chalicelib.core.db import create_tables
 from chalicelib.localstack.seed import DEMO_ACCOUNTS, seed_demo
 from chalicelib.members.store import MemberModel
@@ -45,7 +46,7 @@ from tests.bench.dynamo import ReadCount, batch_load
 from tests.conftest import TEST_API_KEY
 
 steps, per_member, top = [int(a) for a in sys.argv[1].split(",")], int(sys.argv[2]), int(sys.argv[3])
-TODAY = datetime.now(timezone(timedelta(hours=8))).date()  # 宁乡's calendar, as the service
+TODAY = china_today()  # 宁乡's calendar, as the service
 PERIOD = rules.period_of(TODAY)
 POLICY = rules.Policy()
 DIMS = rules.DIMENSIONS

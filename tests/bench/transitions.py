@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
+from chalicelib.core.clock import china_today
 from tests.e2e.fuzz import patient_stack
 from tests.e2e.stack_process import StackProcess
 from tests.e2e.test_kill_resume import L01, Z01, Caller, conclude, deliberation_step, eventually, sfn
@@ -78,7 +78,7 @@ def deliberation(stack: StackProcess) -> Flow:
     concern = {"text": "夏铎铺灌溉用水纠纷，上下游两组争水", "category": "water", "unit": Z01, "raised_by": "周建国"}
     cid = api.post("/v1/concerns", "qs-group", concern, 201)["id"]
     body = {"unit": Z01, "title": "第一组屋场恳谈会", "concerns": [cid],
-            "convened_on": date.today().isoformat(), "place": "周家屋场"}  # fmt: skip
+            "convened_on": china_today().isoformat(), "place": "周家屋场"}  # fmt: skip
     delib = api.post("/v1/deliberations", "qs-group", body, 201)["id"]
     at = deliberation_step(api, delib)
     eventually(lambda: at("courtyard_meeting"), "courtyard")

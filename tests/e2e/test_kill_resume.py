@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import boto3
 import pytest
 import requests
 
+from chalicelib.core.clock import china_today
 from tests.e2e.fuzz import patient_stack
 from tests.e2e.stack_process import StackProcess
 
@@ -132,7 +133,7 @@ def test_sigkill_mid_flow_then_every_deliberation_and_whistle_resumes_from_dynam
         for text, cat in (("村道坑洼，雨天积水难行", "roads"), ("夏铎铺灌溉用水纠纷，上下游两组争水", "water"))
     ]
     body = {"unit": Z01, "title": "第一组屋场恳谈会", "concerns": concerns,
-            "convened_on": date.today().isoformat(), "place": "周家屋场"}  # fmt: skip
+            "convened_on": china_today().isoformat(), "place": "周家屋场"}  # fmt: skip
     delib = api.post("/v1/deliberations", "qs-group", body, 201)["id"]
     at = deliberation_step(api, delib)
     eventually(lambda: at("courtyard_meeting"), "the courtyard meeting's wait")
@@ -141,8 +142,8 @@ def test_sigkill_mid_flow_then_every_deliberation_and_whistle_resumes_from_dynam
     moved = conclude(api, delib, "qs-group", {"kind": "resident", "name": "周建国"})
     assert moved["stage"] == "forwarded"
     # the village's monthly 民情分析会 takes up what the courtyard meeting forwarded, and waits to be held
-    body = {"village": QS, "month": date.today().strftime("%Y-%m"), "title": "鹊山村民情分析会",
-            "convened_on": date.today().isoformat(), "place": "鹊山村部"}  # fmt: skip
+    body = {"village": QS, "month": china_today().strftime("%Y-%m"), "title": "鹊山村民情分析会",
+            "convened_on": china_today().isoformat(), "place": "鹊山村部"}  # fmt: skip
     delib = api.post("/v1/analysis-meetings", "qs-village", body, 201)["id"]
     at = deliberation_step(api, delib)
     eventually(lambda: at("analysis_meeting"), "the analysis meeting's wait")
@@ -179,7 +180,7 @@ def test_sigkill_mid_flow_then_every_deliberation_and_whistle_resumes_from_dynam
         assert executions(second, "whistle", tid) == {f"{tid}-r2": "RUNNING"}
 
         # ...and both flows run to their end: the analysis grades, the town decides, the meeting closes
-        deadline = (date.today() + timedelta(days=10)).isoformat()
+        deadline = (china_today() + timedelta(days=10)).isoformat()
         grades = {"items": [
             {"concern": concerns[0], "grade": "urgent", "action": "assign", "task": "修复第一组村道",
              "lead_unit": Z01, "responsible_units": ["430182-DCQ-QS-P01"], "deadline": deadline},

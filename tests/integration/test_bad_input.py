@@ -5,12 +5,12 @@ shape of README "API conventions" (never a 500) or neutralised."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 from typing import Any
 
 from openpyxl import load_workbook
 
 from chalicelib.core.api import MAX_BODY_BYTES, MAX_RAW_BODY_BYTES
+from chalicelib.core.clock import china_today
 from tests.generic import assert_error_shape, caller_for, json_body_routes, routes, url_for
 from tests.support import ApiClient
 
@@ -113,7 +113,7 @@ def test_formula_injection_is_neutralised_in_every_spreadsheet_export(api: ApiCl
         assert registered.status == 201, registered.body
     exports = [r for r in routes() if r.content_type == XLSX and "{code}" in r.path]
     assert len(exports) >= 2, [r.route_id for r in exports]
-    today = datetime.now(UTC).date()
+    today = china_today()
     required = {"period": f"{today.year}-Q{(today.month - 1) // 3 + 1}", "year": str(today.year)}
     for spec in exports:
         fields = spec.query.model_fields if spec.query is not None else {}

@@ -4,9 +4,9 @@ prints its households' cards on A4 sheets, 8 a page."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.core.clock import china_today
 from tests.authz.common import id_number
 from tests.support import ApiClient
 
@@ -114,7 +114,7 @@ def test_the_covering_members_posts_and_pledge_appear_on_the_households_cards(ap
     _heads(api)
     elder = _household(api, address="鹊山村第一组3号", head="李桂香")
     zhang = _member(api, _household(api, head="张良科"), "张良科")
-    year = datetime.now(UTC).year
+    year = china_today().year
     pledge = "带头清理屋场环境，每月走访联系户一次，帮助独居老人解决实际困难。"
     assert (
         api.request("PUT", f"/v1/members/{zhang}/posts", user="qs-group", body={"posts": ["assistance"]}).status == 200

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -16,6 +16,7 @@ import pytest
 from chalicelib.core import jobs, workflows
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.catalogue import CatalogueStore
+from chalicelib.core.clock import china_today
 from chalicelib.core.settings import get_settings
 from chalicelib.deliberation import orchestration, service
 from chalicelib.deliberation.orchestration import Orchestrator
@@ -68,7 +69,7 @@ def household(api: ApiClient) -> str:
 def start(api: ApiClient, concerns: list[str], user: str = "qs-group") -> dict[str, Any]:
     body = {
         "unit": Z01, "title": "第一组屋场恳谈会", "concerns": concerns,
-        "convened_on": date.today().isoformat(), "place": "周家屋场",
+        "convened_on": china_today().isoformat(), "place": "周家屋场",
     }  # fmt: skip
     result: dict[str, Any] = ok(api.post("/v1/deliberations", user=user, body=body), 201)
     return result
@@ -167,15 +168,15 @@ def test_a_road_repair_goes_from_the_courtyard_to_the_responsibility_list_and_a_
     # the second group's courtyard meeting forwards its own concern the same month
     ditch = concern(api, "第二组水渠淤塞", "water", unit=Z02, user="qs-area")
     other = ok(api.post("/v1/deliberations", user="qs-village", body={
-        "unit": Z02, "title": "第二组屋场恳谈会", "concerns": [ditch], "convened_on": date.today().isoformat(),
+        "unit": Z02, "title": "第二组屋场恳谈会", "concerns": [ditch], "convened_on": china_today().isoformat(),
         "place": "李家屋场"}), 201)["id"]  # fmt: skip
     ok(api.post(f"/v1/deliberations/{other}/answers", user="qs-village",
                 body={"items": [{"concern": ditch, "outcome": "forwarded"}]}))  # fmt: skip
     conclude(api, other, "qs-village", [{"kind": "grid_head", "name": "李组长"}])
 
     # the village's monthly analysis meeting takes up what both courtyard meetings forwarded
-    month = date.today().strftime("%Y-%m")
-    body = {"village": QS, "month": month, "title": "鹊山村民情分析会", "convened_on": date.today().isoformat(),
+    month = china_today().strftime("%Y-%m")
+    body = {"village": QS, "month": month, "title": "鹊山村民情分析会", "convened_on": china_today().isoformat(),
             "place": "鹊山村部"}  # fmt: skip
     assert api.post("/v1/analysis-meetings", user="qs-group", body=body).status == 403
     analysis = ok(api.post("/v1/analysis-meetings", user="qs-village", body=body), 201)
@@ -190,7 +191,7 @@ def test_a_road_repair_goes_from_the_courtyard_to_the_responsibility_list_and_a_
     waiting_at(api, delib, "analysis_meeting")
 
     # the 民情分析会 grades: the road is urgent and assigned to the group, the water dispute goes to the town
-    deadline = (date.today() + timedelta(days=10)).isoformat()
+    deadline = (china_today() + timedelta(days=10)).isoformat()
     grades = {
         "items": [
             {"concern": road, "grade": "urgent", "action": "assign", "task": "修复第一组村道", "lead_unit": Z01,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalicelib.core.clock import china_today
 from tests.support import Answer, ApiClient
 
 QS = "430182-DCQ-QS"
@@ -77,7 +78,7 @@ def test_a_forward_to_a_unit_outside_the_towns_scope_makes_no_concern(api: ApiCl
 def test_a_hotline_concern_goes_to_the_villages_analysis_meeting_and_its_closed_item_answers_the_ticket(
     api: ApiClient,
 ) -> None:
-    from datetime import date, timedelta  # noqa: PLC0415
+    from datetime import timedelta  # noqa: PLC0415
 
     hid = ticket(api, "12345-20261126-0103", "村口水渠堵塞，农田灌不上水")
     made = ok(
@@ -87,7 +88,7 @@ def test_a_hotline_concern_goes_to_the_villages_analysis_meeting_and_its_closed_
             "place": "鹊山村部"}  # fmt: skip
     analysis = ok(api.post("/v1/analysis-meetings", user="qs-village", body=body), 201)
     assert analysis["concerns"] == [made] and analysis["sources"] == []
-    deadline = (date.today() + timedelta(days=7)).isoformat()
+    deadline = (china_today() + timedelta(days=7)).isoformat()
     grade = {"concern": made, "grade": "urgent", "action": "assign", "task": "清淤村口水渠", "lead_unit": QS,
              "deadline": deadline}  # fmt: skip
     graded = ok(api.post(f"/v1/deliberations/{analysis['id']}/grades", user="qs-village", body={"items": [grade]}))

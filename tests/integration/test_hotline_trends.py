@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.whistle import rules
-from chalicelib.whistle.service import now
+from chalicelib.core.clock import china_today
 from tests.support import Answer, ApiClient
 
 QS, SS, DCQ, QQH = "430182-DCQ-QS", "430182-DCQ-SS", "430182-DCQ", "430182-ZF-QQH"
@@ -24,7 +23,7 @@ def ok(answer: Answer, status: int = 200) -> Any:
 
 
 def today() -> date:
-    return now().astimezone(rules.CHINA).date()
+    return china_today()
 
 
 def post(api: ApiClient, number: str, unit: str, category: str, kind: str = "complaint") -> str:

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
+from chalicelib.core.clock import china_today
 from chalicelib.scoring.rules import period_of
 from tests.authz.common import id_number
 from tests.support import Answer, ApiClient
@@ -14,7 +15,7 @@ L01 = "430182-DCQ-QS-P01-Z01-L01"
 L02 = "430182-DCQ-QS-P01-Z01-L02"
 QQH_LEAF = "430182-ZF-QQH-P01-Z01-L01"
 VILLAGE = "430182-DCQ-QS"
-TODAY = datetime.now(timezone(timedelta(hours=8))).date()  # the service counts days in 宁乡 (UTC+8)
+TODAY = china_today()  # the service counts days in 宁乡 (UTC+8)
 PERIOD = period_of(TODAY)
 PHOTO = "evidence/430182/202611/fire.jpg"
 

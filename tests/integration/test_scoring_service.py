@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from typing import Any
 
 import pytest
@@ -281,7 +280,7 @@ def test_evidence_uploads_are_presigned_with_type_and_size_bound(api: ApiClient)
     zhang = _member(api, "张良科")
     svc = default_service()
     principal, actor = _as("qs-group")
-    body = ClaimIn(member=zhang, rule="fire_fighting", quantity=1, occurred_on=date.today(), evidence=[upload["key"]])
+    body = ClaimIn(member=zhang, rule="fire_fighting", quantity=1, occurred_on=TODAY, evidence=[upload["key"]])
     assert svc.claim(principal, actor, body).evidence == [upload["key"]]
 
 

@@ -4,11 +4,11 @@ then published to the unit), claim duty posts and cover 1-9 households of their 
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 
+from chalicelib.core.clock import china_today
 from chalicelib.showings.store import covering_of
 from tests.authz.common import id_number
 from tests.support import Answer, ApiClient
@@ -17,7 +17,7 @@ L01 = "430182-DCQ-QS-P01-Z01-L01"
 L02 = "430182-DCQ-QS-P01-Z01-L02"
 Z02_LEAF_PARENT = "430182-DCQ-QS-P01-Z02"
 QQH_L01 = "430182-ZF-QQH-P01-Z01-L01"
-YEAR = datetime.now(UTC).year
+YEAR = china_today().year
 PLEDGE = "带头清理屋场环境，每月走访联系户一次，帮助独居老人解决实际困难。"
 
 

@@ -10,10 +10,10 @@ from datetime import datetime
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal
 from chalicelib.core.catalogue import CatalogueStore
+from chalicelib.core.clock import CHINA
 from chalicelib.grid.store import GridStore
 from chalicelib.localstack.seed import DEMO_ACCOUNTS
 from chalicelib.whistle.flow import FlowRunner
-from chalicelib.whistle.rules import CHINA
 from chalicelib.whistle.schemas import DispatchIn, NoteIn, TicketIn
 from chalicelib.whistle.service import WhistleService
 from chalicelib.whistle.store import WhistleStore

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
+from chalicelib.core.clock import CHINA
 from chalicelib.whistle import rules
-from chalicelib.whistle.rules import CHINA, add_working_seconds, is_working_day, official_calendar
+from chalicelib.whistle.rules import add_working_seconds, is_working_day, official_calendar
 
 
 def china(year: int, month: int, day: int, hour: int = 0) -> datetime:

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from chalicelib.core.clock import CHINA
 from chalicelib.whistle import rules
-from chalicelib.whistle.rules import CHINA, PREVIOUS, add_working_seconds, due_after, next_status, seconds_until
+from chalicelib.whistle.rules import PREVIOUS, add_working_seconds, due_after, next_status, seconds_until
 
 
 def china(day: int, hour: int, minute: int = 0) -> datetime:
