@@ -6,6 +6,8 @@ Targets are ratios and counts from one run on a shared machine; a missed target 
 from __future__ import annotations
 
 import json
+import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from tests.bench import county, load, members, package, scoring, transitions
@@ -200,6 +202,16 @@ def transition_figures() -> list[Figure]:
     return out
 
 
+def staged(stage: Callable[[], list[Figure]]) -> list[Figure]:
+    """A stage's figures; a stage that fails is one MISS with its error, and the others still run."""
+    try:
+        return stage()
+    except Exception as e:  # the report names the failure; the traceback goes to stderr
+        traceback.print_exc()
+        what = stage.__name__.removesuffix("_figures")
+        return [Figure(f"{what} bench", f"failed: {type(e).__name__}: {str(e)[:200]}", "runs", "MISS")]
+
+
 def main() -> int:
     results = ROOT / "bench-results"
     results.mkdir(exist_ok=True)
@@ -232,13 +244,9 @@ def main() -> int:
         value += f", {r.scans} Scan" if r.scans else ""
         figures.append(Figure(name, value, target, "ok" if r.ok else "MISS"))
 
-    for figure in county_figures():
-        figures.append(figure)
-    figures += members_figures()
-    figures += scoring_figures()
-    figures += package_figures()
-    figures += transition_figures()
-    figures += load_figures()
+    for stage in (county_figures, members_figures, scoring_figures, package_figures, transition_figures,
+                  load_figures):  # fmt: skip
+        figures += staged(stage)
 
     widths = [max(len(getattr(f, col)) for f in figures) for col in ("name", "value", "target")]
     print(f"{'figure':<{widths[0]}}  {'value':<{widths[1]}}  {'target':<{widths[2]}}  result")

@@ -19,7 +19,7 @@ from typing import Any
 from chalicelib.core.clock import china_today
 from tests.e2e.fuzz import patient_stack
 from tests.e2e.stack_process import StackProcess
-from tests.e2e.test_kill_resume import L01, Z01, Caller, conclude, deliberation_step, eventually, sfn
+from tests.e2e.test_kill_resume import L01, QS, Z01, Caller, conclude, deliberation_step, eventually, sfn
 
 # Monthly volumes for 宁乡 (/work/shared/seeds: 278 villages and communities, 2,392 片, 8,656 组, 35,012 邻;
 # 夏铎铺 gathered 1,277 民情 in a year; 资福镇 solved 364 problems in a year of 群众工作日):
@@ -84,6 +84,13 @@ def deliberation(stack: StackProcess) -> Flow:
     eventually(lambda: at("courtyard_meeting"), "courtyard")
     api.post(f"/v1/deliberations/{delib}/answers", "qs-group", {"items": [{"concern": cid, "outcome": "forwarded"}]})
     conclude(api, delib, "qs-group", {"kind": "resident", "name": "周建国"})
+    eventually(lambda: transitions_or_none(stack, "deliberation", delib), "the courtyard execution's end (Forwarded)")
+    courtyard = delib
+    # the village's monthly 民情分析会: its own record and execution, taking up what the courtyard forwarded
+    body = {"village": QS, "month": china_today().strftime("%Y-%m"), "title": "鹊山村民情分析会",
+            "convened_on": china_today().isoformat(), "place": "鹊山村部"}  # fmt: skip
+    delib = api.post("/v1/analysis-meetings", "qs-village", body, 201)["id"]
+    at = deliberation_step(api, delib)
     eventually(lambda: at("analysis_meeting"), "analysis")
     api.post(f"/v1/deliberations/{delib}/grades", "qs-village",
              {"items": [{"concern": cid, "grade": "important", "action": "town"}]})  # fmt: skip
@@ -95,7 +102,8 @@ def deliberation(stack: StackProcess) -> Flow:
     eventually(lambda: at("closed"), "closed")
     requests = api.requests
     eventually(lambda: transitions_or_none(stack, "deliberation", delib), "the execution's end")
-    runs, entered = transitions(stack, "deliberation", delib)
+    runs, entered = (a + b for a, b in zip(transitions(stack, "deliberation", courtyard),
+                                           transitions(stack, "deliberation", delib), strict=True))  # fmt: skip
     return Flow("deliberation (民情三会: 屋场恳谈会 → 民情分析会 → town review)", runs, entered, requests)
 
 
