@@ -75,6 +75,9 @@ class RouteSpec:
     content_type: str = "application/json"
     raw_body: tuple[str, ...] = ()  # media types accepted as a raw body (ctx.body is the bytes)
     module: str = ""  # the route module declaring it (loaded on the route's first request)
+    # fields an answer shows but nothing keeps (a webhook's secret), derived again from the answer's other
+    # fields: the idempotency record stores them as null, and every answer (first or replayed) gets them back
+    reveal: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     @property
     def route_id(self) -> str:
@@ -290,6 +293,7 @@ class ApiBlueprint:
         idempotent: bool = False,
         content_type: str = "application/json",
         raw_body: tuple[str, ...] = (),
+        reveal: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> Callable[[Callable[[RequestContext], Any]], Callable[[RequestContext], Any]]:
         if permission != PUBLIC and permission not in PERMISSIONS:
             raise ValueError(f"route {method} {path}: unknown permission {permission!r}")
@@ -310,6 +314,7 @@ class ApiBlueprint:
                 content_type=content_type,
                 raw_body=raw_body,
                 module=self.import_name,
+                reveal=reveal,
             )
             if spec.route_id in self.handlers:
                 raise ValueError(f"route {spec.route_id} declared twice in {self.import_name}")
@@ -407,7 +412,8 @@ class ApiBlueprint:
 
             def work() -> dict[str, Any]:
                 reply = _shape(fn(ctx), spec)
-                return {"status": reply.status, "body": reply.body, "headers": reply.headers}
+                kept = {**reply.body, **dict.fromkeys(spec.reveal(reply.body))} if spec.reveal else reply.body
+                return {"status": reply.status, "body": kept, "headers": reply.headers}
 
             stored, replayed = idempotency.run_once(
                 key=key, namespace=namespace, body=body, work=work, lambda_context=context
@@ -415,5 +421,6 @@ class ApiBlueprint:
             headers_out = dict(stored.get("headers") or {})
             if replayed:
                 headers_out["Idempotent-Replayed"] = "true"
-            return Reply(stored["body"], int(stored["status"]), headers_out)
+            shown = {**stored["body"], **spec.reveal(stored["body"])} if spec.reveal else stored["body"]
+            return Reply(shown, int(stored["status"]), headers_out)
         return _shape(fn(ctx), spec)

@@ -126,9 +126,13 @@ class DecisionService:
     def _out(self, item: VillageDecisionModel) -> VillageDecisionOut:
         return decision_out(item, self.store.run(item.id))
 
-    def _save(self, actor: Actor, item: VillageDecisionModel, before: dict[str, Any], action: str) -> None:
+    def _save(
+        self, actor: Actor, item: VillageDecisionModel, before: dict[str, Any], action: str, *,
+        step: tuple[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        """The change and its audit event; `step` (step, since) also goes on the run in the same transaction."""
         change = Change(item, action, "village_decision", item.village_path, before, decision_state(item))
-        self.store.write(actor, [change])
+        self.store.write(actor, [change], steps={item.id: step} if step else None)
 
     @staticmethod
     def _at(item: VillageDecisionModel, step: str) -> None:
@@ -223,6 +227,7 @@ class DecisionService:
         item.votes = [*item.votes, vote]
         item.transitions = [*item.transitions, _transition(actor, result.outcome, data.meeting)]
         output: dict[str, Any] = {}
+        notice: tuple[str, str] | None = None  # the run's step from publication on (the execution only waits)
         if result.outcome == "rejected":
             item.stage = "rejected"
             output = {"next": "rejected"}
@@ -236,11 +241,13 @@ class DecisionService:
             item.objection_until = until.strftime(TIMESTAMP)
             item.transitions = [*item.transitions, _transition(actor, "published", "objection_window")]
             output = {"next": "objection_window", "objection_until": item.objection_until}
-        self._save(actor, item, before, f"village_decision.vote_{result.outcome}")
+            notice = ("objection_window", item.published_at)
+        self._save(actor, item, before, f"village_decision.vote_{result.outcome}", step=notice)
         if output:
             self.orchestrator.advance(
-                item.id, data.meeting, output, next_step=item.stage, extra=self._extra(item), final=item.stage in FINAL
-            )
+                item.id, data.meeting, output, next_step=item.stage, extra=self._extra(item), final=item.stage in FINAL,
+                recorded=notice is not None,
+            )  # fmt: skip
         return self._out(item)
 
     @staticmethod

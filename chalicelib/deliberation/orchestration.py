@@ -66,15 +66,17 @@ class Orchestrator:
         self.store.set_execution(record_id, arn, name, restarts=restarts)
         return arn
 
-    def complete(self, record_id: str, step: str, output: dict[str, Any]) -> bool:
+    def complete(self, record_id: str, step: str, output: dict[str, Any], *, recorded: str | None = None) -> bool:
         """Complete the task waiting at `step` with `output`; False when no such task appeared in time (the
-        execution is lost, or behind)."""
+        execution is lost, or behind). `recorded`: the next step the API already wrote on the run, over the
+        step whose token is still there."""
         from botocore.exceptions import ClientError  # noqa: PLC0415
 
+        steps = {step, recorded} if recorded else {step}
         deadline = time.monotonic() + self.token_wait
         while True:
             run = self.store.run(record_id)
-            token = run.token if run is not None and run.step == step else None
+            token = run.token if run is not None and run.step in steps else None
             if token and self.store.claim_token(record_id, token):
                 try:
                     sfn().send_task_success(taskToken=token, output=json.dumps(output))
@@ -114,11 +116,16 @@ class Orchestrator:
         next_step: str,
         extra: dict[str, Any] | None = None,
         final: bool = False,
+        recorded: bool = False,
     ) -> None:
         """The record has moved from `step` to `next_step`: complete the waiting task, or, when the execution
         is not there to complete, restart it at `next_step`. A final step closes the run (its step named
-        `next_step`: closed, or forwarded for a courtyard record whose concerns went to the analysis)."""
-        completed = self.complete(record_id, step, output)
+        `next_step`: closed, or forwarded for a courtyard record whose concerns went to the analysis).
+        `recorded`: the API wrote `next_step` on the run in the record's transaction (a step the execution
+        spends in a Wait state, which writes none); if a lapse wrote `step` again meanwhile, it is put back."""
+        completed = self.complete(record_id, step, output, recorded=next_step if recorded else None)
+        if recorded and completed:
+            self.store.step_again(record_id, next_step, over=step)
         if final:
             if not completed:
                 self.stop(record_id)

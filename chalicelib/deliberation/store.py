@@ -324,11 +324,14 @@ class DeliberationStore:
         runs: list[WorkflowRunModel] | None = None,
         open_objections: dict[str, int] | None = None,
         notice_open: Collection[str] = (),
+        *,
+        steps: dict[str, tuple[str, str]] | None = None,
     ) -> None:
         """Every change under its version (a new record must not exist), each with its audit event, any new
         run items, and changes to runs' count of open objections (record id -> delta), on condition that the
-        runs named in `notice_open` have not closed their notice (the state machine's door): all or nothing (a
-        failed condition is a 409)."""
+        runs named in `notice_open` have not closed their notice (the state machine's door), and the steps a
+        change starts where the execution writes none (record id -> (step, since): the notice, a Wait state):
+        all or nothing (a failed condition is a 409)."""
         with transaction() as tx:
             for change in changes:
                 condition = type(change.item).id.does_not_exist() if change.new else None  # type: ignore[attr-defined]
@@ -345,15 +348,20 @@ class DeliberationStore:
                 )
             for run in runs or []:
                 tx.save(run, condition=WorkflowRunModel.id.does_not_exist())
-            deltas = open_objections or {}
-            for record_id, delta in deltas.items():
+            deltas, started = open_objections or {}, steps or {}
+            for record_id in [*deltas, *(r for r in started if r not in deltas)]:
                 condition = WorkflowRunModel.id.exists()
                 if record_id in notice_open:  # one operation per item in a transaction: the door goes here
                     condition &= WorkflowRunModel.notice_closed.does_not_exist()
-                actions: list[Action] = [WorkflowRunModel.open_objections.add(delta)]
+                actions: list[Action] = []
+                if record_id in deltas:
+                    actions.append(WorkflowRunModel.open_objections.add(deltas[record_id]))
+                if record_id in started:  # the waiting task's token stays: the API completes it after the commit
+                    step, since = started[record_id]
+                    actions += [WorkflowRunModel.step.set(step), WorkflowRunModel.waiting_since.set(since)]
                 tx.update(WorkflowRunModel(record_id), actions=actions, condition=condition)
             for record_id in notice_open:
-                if record_id not in deltas:
+                if record_id not in deltas and record_id not in started:
                     tx.condition_check(
                         WorkflowRunModel, record_id, condition=WorkflowRunModel.notice_closed.does_not_exist()
                     )
@@ -387,6 +395,16 @@ class DeliberationStore:
         except UpdateError:
             return False
         return True
+
+    def step_again(self, record_id: str, step: str, *, over: str) -> None:
+        """Write `step` on the run if it still reads `over` (a lapse re-entered the step the API had left)."""
+        try:
+            WorkflowRunModel(record_id).update(
+                actions=[WorkflowRunModel.step.set(step)], condition=WorkflowRunModel.step == over
+            )
+        except UpdateError as e:
+            if e.cause_response_code != "ConditionalCheckFailedException":
+                raise
 
     def close_run(self, record_id: str, step: str = "closed") -> None:
         actions: list[Action] = [

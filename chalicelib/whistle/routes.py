@@ -45,7 +45,7 @@ from chalicelib.whistle.schemas import (
     VerifyIn,
 )
 from chalicelib.whistle.service import WhistleService, default_service
-from chalicelib.whistle.webhooks import WebhookService
+from chalicelib.whistle.webhooks import WebhookService, shown_secret
 
 api = ApiBlueprint(__name__, tag="whistle")
 BASE = "/v1/whistle"
@@ -387,6 +387,7 @@ def hotline_trends(ctx: RequestContext) -> HotlineTrendOut:
     response=SubscriptionOut,
     status=201,
     idempotent=True,
+    reveal=lambda answer: {"secret": shown_secret(answer["id"])},  # never in the idempotency record
     summary="订阅工单事件（返回一次签名密钥）/ Subscribe to ticket events",
 )
 def subscribe_webhook(ctx: RequestContext) -> SubscriptionOut:

@@ -18,11 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import PutError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.core import jobs
+from chalicelib.core import ids, jobs
 from chalicelib.core.auth import Principal
 from chalicelib.core.db import BaseMeta, register_model
 from chalicelib.core.errors import Conflict, Forbidden, field_error, not_found
@@ -84,6 +85,15 @@ def secret_for(subscription_id: str) -> bytes:
     return hmac.new(get_data_key(), b"webhook:" + subscription_id.encode(), hashlib.sha256).digest()
 
 
+def shown_secret(subscription_id: str) -> str:
+    """The secret as the receiver keeps it (`whsec_` + base64): derived again whenever it is shown."""
+    return "whsec_" + base64.b64encode(secret_for(subscription_id)).decode()
+
+
+def _condition_failed(e: PutError) -> bool:
+    return e.cause_response_code == "ConditionalCheckFailedException"
+
+
 def signature(secret: bytes, msg_id: str, timestamp: int, body: str) -> str:
     digest = hmac.new(secret, f"{msg_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
@@ -135,12 +145,23 @@ class WebhookService:
         loopback = data.url.startswith(("http://127.0.0.1:", "http://localhost:"))
         if not data.url.startswith("https://") and not (loopback and get_settings().is_local):
             raise field_error("body.url", "接收地址须为 https", "The receiver URL must be https")
-        sub_id = "sub_" + secrets.token_hex(8)
+        # inside an idempotent request the id derives from the caller and the Idempotency-Key (core/ids.py): a
+        # re-run after a lost answer or an expired record meets the subscription the first run wrote
+        sub_id = "sub_" + ids.new_hex()[:16]
         item = SubscriptionModel(agency, sub_id, url=data.url, events=list(data.events), created_at=_now())
-        item.save(condition=SubscriptionModel.id.does_not_exist())
-        secret = "whsec_" + base64.b64encode(secret_for(sub_id)).decode()
+        try:
+            item.save(condition=SubscriptionModel.id.does_not_exist())
+        except PutError as e:
+            if not _condition_failed(e):
+                raise
+            item = SubscriptionModel.get(agency, sub_id, consistent_read=True)
+            if item.url != data.url or list(item.events) != list(data.events):
+                raise Conflict(
+                    f"该请求已创建订阅 {sub_id}（接收地址或事件不同）",
+                    f"This request already created subscription {sub_id} (another URL or events)",
+                ) from e
         return SubscriptionOut(id=sub_id, url=item.url, events=list(item.events), created_at=item.created_at,
-                               secret=secret)  # fmt: skip
+                               secret=shown_secret(sub_id))  # fmt: skip
 
     def subscriptions(self, principal: Principal) -> SubscriptionList:
         items = SubscriptionModel.query(self._agency(principal))

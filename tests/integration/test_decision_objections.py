@@ -138,9 +138,12 @@ def test_objections_answered_during_the_notice_do_not_hold_the_execution(flows: 
     api = flows
     notice = published(api)
     decision = notice["id"]
+    assert notice["workflow"]["step"] == "objection_window"
     object_(api, decision, "路线经过祖坟山", "周建国")
     ok(reply(api, decision, 1, "路线已改道，避开祖坟山"), 201)
     ok(reply(api, decision, 1, "改道后的路线图已张贴"), 201)  # a second reply: the objection stays answered
+    during = ok(api.get(f"/v1/village-decisions/{decision}", user="qs-village"))["workflow"]
+    assert during["step"] == "objection_window"  # answered objections: still the notice until it ends
     wait_for_notice_end(notice)
     step_of(api, decision, "implementation")  # the condition on the run failed: no wait for replies
     got = ok(api.get(f"/v1/village-decisions/{decision}", user="qs-village"))
@@ -261,4 +264,40 @@ def test_an_objection_committed_before_the_door_closes_holds_the_execution(flows
     wait_for_notice_end(notice)
     step_of(api, decision, "objection_replies")
     ok(reply(api, decision, 1, "排水沟已按图纸调整"), 201)
+    step_of(api, decision, "implementation")
+
+
+def test_the_run_reads_the_notice_even_when_a_lapse_rewrote_the_meeting_step(
+    flows: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The villagers' meeting's deadline fires while the resolution is published: its overdue task writes
+    `villagers_meeting` on the run again right after the API wrote the notice there. The API completes the
+    meeting's task all the same and puts the notice back, since the execution then only waits."""
+    api = flows
+    members(api, 1)
+    body = {"village": QS, "title": "第二组路灯", "proposal": "第二组新装路灯 12 盏", "branch": BRANCH}
+    decision = ok(api.post("/v1/village-decisions", user="qs-village", body=body), 201)["id"]
+    step_of(api, decision, "consultation")
+    ok(api.post(f"/v1/village-decisions/{decision}/consultation", user="qs-village", body={"note": "提交审议"}))
+    ok(vote(api, decision, "party_meeting", 1, 1))
+    step_of(api, decision, "villagers_meeting")
+    write = DeliberationStore.write
+
+    def lapse_after_the_commit(self: DeliberationStore, *args: Any, **kwargs: Any) -> None:
+        write(self, *args, **kwargs)
+        if kwargs.get("steps"):  # as VillagersMeetingOverdue does: the meeting's step written again
+            boto3.client("dynamodb").update_item(
+                TableName=get_settings().table_name("deliberation_runs"),
+                Key={"id": {"S": decision}},
+                UpdateExpression="SET #step = :step",
+                ExpressionAttributeNames={"#step": "step"},
+                ExpressionAttributeValues={":step": {"S": "villagers_meeting"}},
+            )
+
+    with monkeypatch.context() as patched:
+        patched.setattr(DeliberationStore, "write", lapse_after_the_commit)
+        notice = ok(vote(api, decision, "villagers_meeting", 10, 9, entitled=12))
+    assert notice["stage"] == "objection_window" and notice["workflow"]["step"] == "objection_window"
+    assert notice["workflow"]["restarts"] == 0  # the meeting's task was completed, not given up for a restart
+    wait_for_notice_end(notice)
     step_of(api, decision, "implementation")

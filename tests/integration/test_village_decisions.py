@@ -103,14 +103,20 @@ def test_a_village_decision_fails_quorum_then_passes_both_meetings_and_is_publis
     assert ok(vote(api, decision, "villagers_meeting", 19, 19, entitled=30))["stage"] == "villagers_meeting"
     published = ok(vote(api, decision, "villagers_meeting", 20, 11, against=9, entitled=30))
 
-    # THEN the resolution is published with an objection window
+    # THEN the resolution is published with an objection window, and the workflow reads the notice from the
+    # publishing answer on (the execution waits in a Wait state, which writes no step: the API writes it)
     assert published["stage"] == "objection_window" and published["objection_until"]
+    assert published["workflow"]["step"] == "objection_window"
+    assert published["workflow"]["waiting_since"] == published["published_at"]
     objected = api.post(
         f"/v1/village-decisions/{decision}/objections",
         user="qs-village",
         body={"text": "占用我家菜地", "raised_by": "胡明"},
     )
     assert ok(objected)["objections"][0]["raised_by"] == "胡*"
+    time.sleep(0.5)  # the execution has gone on from the villagers' meeting into the notice's wait
+    during = ok(api.get(f"/v1/village-decisions/{decision}", user="qs-village"))
+    assert during["stage"] == "objection_window" and during["workflow"]["step"] == "objection_window"
     too_soon = api.post(f"/v1/village-decisions/{decision}/implementation", user="qs-village", body={"note": "开工"})
     assert too_soon.status == 409 and "决议公示" in too_soon.json["error"]["message"]
     wait_for_notice_end(published)

@@ -3,6 +3,7 @@ Webhooks way; a failing receiver gets retries with backoff, then a dead letter t
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,3 +92,91 @@ def test_signed_deliveries_retries_and_dead_letters(api: ApiClient, monkeypatch:
         assert api.get(f"/v1/webhooks/deliveries/{delivery}", user="water-bureau").json["status"] == "delivered"
         assert api.get("/v1/webhooks/dead-letters", user="water-bureau").json["items"] == []
         assert len(bad_calls) == 6 and verify(bad.json["secret"], bad_calls[-1]["headers"], bad_calls[-1]["body"])
+
+
+def _idempotency_items() -> list[dict[str, Any]]:
+    import boto3  # noqa: PLC0415
+
+    from chalicelib.core.settings import get_settings  # noqa: PLC0415
+
+    table = boto3.resource("dynamodb").Table(get_settings().table_name("idempotency"))
+    return list(table.scan()["Items"])  # a test reads the whole (small) table
+
+
+def _forget_idempotency_records() -> None:
+    """What DynamoDB TTL does after 24 h, or what a crash between the write and the stored answer leaves."""
+    import boto3  # noqa: PLC0415
+
+    from chalicelib.core.settings import get_settings  # noqa: PLC0415
+
+    table = boto3.resource("dynamodb").Table(get_settings().table_name("idempotency"))
+    for item in _idempotency_items():
+        table.delete_item(Key={"id": item["id"]})
+
+
+HOOK = {"url": "https://hooks.water.example.cn/ningxiang", "events": ["whistle.create"]}
+
+
+def test_a_retried_subscription_is_one_subscription_and_its_secret_is_never_stored(api: ApiClient) -> None:
+    # GIVEN the water bureau subscribes with an Idempotency-Key
+    first = api.post("/v1/webhooks", user="water-bureau", body=HOOK, headers={"Idempotency-Key": "sub-1"})
+    assert first.status == 201 and first.json["secret"].startswith("whsec_")
+    # WHEN it sends the same request again
+    again = api.post("/v1/webhooks", user="water-bureau", body=HOOK, headers={"Idempotency-Key": "sub-1"})
+    # THEN it gets the first answer, secret included (shown on the first answer, so on its replay), and one
+    # subscription exists
+    assert again.status == 201 and again.headers.get("idempotent-replayed") == "true"
+    assert again.json == first.json
+    assert [s["id"] for s in api.get("/v1/webhooks", user="water-bureau").json["items"]] == [first.json["id"]]
+    # the idempotency record keeps the answer without the secret: it is derived again for the replay
+    stored = json.dumps(_idempotency_items(), default=str)
+    assert first.json["id"] in stored and first.json["secret"] not in stored
+    assert first.json["secret"].removeprefix("whsec_") not in stored
+
+
+def test_a_retry_after_the_idempotency_record_was_lost_meets_the_first_subscription(api: ApiClient) -> None:
+    first = api.post("/v1/webhooks", user="water-bureau", body=HOOK, headers={"Idempotency-Key": "sub-2"})
+    assert first.status == 201
+    # GIVEN the idempotency record is gone (expired, or never saved after a crash) and the client retries
+    _forget_idempotency_records()
+    again = api.post("/v1/webhooks", user="water-bureau", body=HOOK, headers={"Idempotency-Key": "sub-2"})
+    # THEN the subscription id derives from the caller and the key: the retry meets the first subscription
+    # and answers as the first answer did (same id, same secret), instead of subscribing a second time
+    assert again.status == 201, again.body
+    assert again.json == first.json
+    assert [s["id"] for s in api.get("/v1/webhooks", user="water-bureau").json["items"]] == [first.json["id"]]
+    # the same key with another receiver, once the record is gone, is refused: it made another subscription
+    _forget_idempotency_records()
+    other = HOOK | {"url": "https://hooks.water.example.cn/other"}
+    clash = api.post("/v1/webhooks", user="water-bureau", body=other, headers={"Idempotency-Key": "sub-2"})
+    assert clash.status == 409 and first.json["id"] in clash.json["error"]["message"]
+    # a different key is a new request: a second subscription
+    second = api.post("/v1/webhooks", user="water-bureau", body=other, headers={"Idempotency-Key": "sub-3"})
+    assert second.status == 201 and second.json["id"] != first.json["id"]
+    assert second.json["secret"] != first.json["secret"]
+    listed = api.get("/v1/webhooks", user="water-bureau").json["items"]
+    assert sorted(s["id"] for s in listed) == sorted([first.json["id"], second.json["id"]])
+    # the same key from another agency's account is that caller's own request
+    housing = api.post("/v1/webhooks", user="agency-12345", body=HOOK, headers={"Idempotency-Key": "sub-2"})
+    assert housing.status == 201 and housing.json["id"] != first.json["id"]
+
+
+def test_a_lost_answer_is_given_again_on_the_retry(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The subscription is written, then saving the idempotent answer fails: the client saw a 503 and never
+    the secret. Its retry with the key (once the in-progress mark expired) gets the subscription and secret."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer  # noqa: PLC0415
+
+    def lose_the_answer(*_: Any, **__: Any) -> None:
+        raise RuntimeError("the idempotency table is unavailable")
+
+    with monkeypatch.context() as m:
+        m.setattr(DynamoDBPersistenceLayer, "_update_record", lose_the_answer)
+        lost = api.post("/v1/webhooks", user="water-bureau", body=HOOK, headers={"Idempotency-Key": "sub-4"})
+    assert lost.status == 503
+    made = api.get("/v1/webhooks", user="water-bureau").json["items"]
+    assert len(made) == 1  # the subscription itself committed
+    _forget_idempotency_records()  # the in-progress mark expires (DynamoDB TTL in AWS)
+    retry = api.post("/v1/webhooks", user="water-bureau", body=HOOK, headers={"Idempotency-Key": "sub-4"})
+    assert retry.status == 201 and retry.json["id"] == made[0]["id"]
+    assert retry.json["secret"].startswith("whsec_")
+    assert [s["id"] for s in api.get("/v1/webhooks", user="water-bureau").json["items"]] == [made[0]["id"]]
