@@ -40,6 +40,7 @@ import time
 import uuid
 import warnings
 import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -312,6 +313,8 @@ def _worksheets(data: bytes, *, first_only: bool = False) -> dict[str, Sheet]:
             lines = enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)
             out[str(ws.title).strip()] = _sheet((n, list(values)) for n, values in lines)
         return out
+    except Exception as e:  # a sheet's XML broken past its header: openpyxl raises while rows are read
+        raise _unreadable("无法读取的 .xlsx 工作簿", "Unreadable .xlsx workbook") from e
     finally:
         book.close()
 
@@ -332,12 +335,7 @@ def read_book(data: bytes, media: str) -> dict[str, Sheet]:
             "网格工作簿须为 .xlsx（工作表：单元、住户、任职）或 CSV 文件的 ZIP 压缩包",
             "A grid workbook is an .xlsx (sheets 单元, 住户, 任职) or a ZIP of CSV files",
         )
-    if _is_xlsx(data):
-        named = _worksheets(data)
-    else:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            files = [i for i in z.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
-            named = {i.filename.rsplit("/", 1)[-1].removesuffix(".csv"): _read_csv(z.read(i)) for i in files}
+    named = _worksheets(data) if _is_xlsx(data) else _csv_files(data)
     book: dict[str, Sheet] = {}
     for name, sheet in named.items():
         kind = GRID_NAMES.get(name.strip().lower())
@@ -350,6 +348,17 @@ def read_book(data: bytes, media: str) -> dict[str, Sheet]:
             )
         book[kind] = sheet
     return book
+
+
+def _csv_files(data: bytes) -> dict[str, Sheet]:
+    """The CSV files of a ZIP by name (folders and macOS metadata left out); a damaged, encrypted or
+    unsupported member is refused as unreadable, never a 500."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            files = [i for i in z.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+            return {i.filename.rsplit("/", 1)[-1].removesuffix(".csv"): _read_csv(z.read(i)) for i in files}
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error) as e:
+        raise _unreadable("压缩包已损坏、加密或无法解压", "The ZIP file is damaged, encrypted or unsupported") from e
 
 
 def read_upload(kind: str, data: bytes, media: str) -> Sheet | dict[str, Sheet]:

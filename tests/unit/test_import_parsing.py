@@ -4,6 +4,7 @@ cell text that would run as a formula when a file goes back out."""
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import datetime
 
 import openpyxl
@@ -11,8 +12,8 @@ import pytest
 
 from chalicelib.core.errors import BadRequest
 from chalicelib.grid.export import safe
-from chalicelib.grid.import_schemas import CSV, XLSX, ExportQuery
-from chalicelib.grid.imports import HEADERS, cell_text, read_file
+from chalicelib.grid.import_schemas import CSV, XLSX, ZIP, ExportQuery
+from chalicelib.grid.imports import HEADERS, cell_text, read_book, read_file
 
 HEADER = ",".join(HEADERS["households"])
 
@@ -93,3 +94,48 @@ def test_unmasking_an_export_needs_a_purpose() -> None:
     assert ExportQuery.model_validate({}).unmask is False
     with pytest.raises(ValueError, match="须说明用途"):
         ExportQuery.model_validate({"unmask": "true"})
+
+
+def _zip(files: dict[str, bytes], method: int = zipfile.ZIP_STORED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", method) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+UNITS_CSV = "上级编码,本级编码,名称\r\n430182-DCQ-QS,P05,第五片\r\n".encode()
+
+
+def test_a_grid_zip_reads_its_csv_files_by_name_in_any_folder_and_encoding() -> None:
+    households = (HEADER + "\r\n430182-DCQ-QS-P01-Z01-L01,鹊山村1号,张良科,3,,,\r\n").encode("gbk")
+    book = read_book(_zip({"宁乡/单元.csv": UNITS_CSV, "宁乡/Households.csv": households,
+                           "__MACOSX/宁乡/._单元.csv": b"\0"}, zipfile.ZIP_DEFLATED), ZIP)  # fmt: skip
+    assert set(book) == {"units", "households"}
+    assert book["units"].rows == [(2, {"上级编码": "430182-DCQ-QS", "本级编码": "P05", "名称": "第五片"})]
+    assert book["households"].rows[0][1]["户主姓名"] == "张良科"
+
+
+def test_a_damaged_grid_zip_is_a_400_not_a_500() -> None:
+    data = bytearray(_zip({"units.csv": UNITS_CSV}))
+    at = data.find("第五片".encode())
+    data[at] ^= 1  # the CRC no longer matches
+    with pytest.raises(BadRequest) as e:
+        read_book(bytes(data), ZIP)
+    assert e.value.message == "压缩包已损坏、加密或无法解压"
+
+
+def test_a_workbook_broken_inside_a_sheet_is_a_400_not_a_500() -> None:
+    """openpyxl opens it and raises only while reading the rows (a number cell holding text)."""
+    source = zipfile.ZipFile(io.BytesIO(_xlsx(["上级编码", "本级编码", "名称"], ["430182-DCQ-QS", "P05", "第五片"])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.endswith("sheet1.xml"):
+                data = data.replace(b'<c r="A2"', b'<c r="A2" t="n"><v>abc</v></c><c r="Z"', 1)
+            z.writestr(info, data)
+    for read in (lambda d: read_file(d, XLSX), lambda d: read_book(d, XLSX)):
+        with pytest.raises(BadRequest) as e:
+            read(out.getvalue())
+        assert e.value.message == "无法读取的 .xlsx 工作簿"
