@@ -59,7 +59,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy .
 
 test: lint typecheck web-setup $(INFRA_STAMP) $(INFRA_NPM) ## ruff, mypy strict and every test tier (unit, integration, e2e, infra)
-	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist worksteal -m "not long"; rc=$$?; \
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist worksteal -m "not long" --durations=25; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 unit: $(STAMP)
