@@ -4,6 +4,7 @@
 // written and skipped counts, a job's progress (polled every 2 s), or the table of bad rows.
 // Uses only the API (chalicelib/grid/import_routes.py).
 import { newKey } from "../api.js";
+import { localMessage } from "../form.js";
 import { field } from "./common.js";
 
 const T = {
@@ -91,7 +92,7 @@ function errorTable(kit, body) {
     ...(sheets ? [{ label: kit.tr("imp.sheet"), value: (e) => e.sheet || "—" }] : []),
     { label: kit.tr("imp.row"), value: (e) => String(e.row) },
     { label: kit.tr("imp.column"), value: (e) => e.column || "—" },
-    { label: kit.tr("imp.reason"), value: (e) => e.message },
+    { label: kit.tr("imp.reason"), value: (e) => localMessage(e.message, kit.lang()) },
   ];
   return kit.el("div", { class: "imp-errors" },
     total > errors.length ? kit.el("p", { class: "note", text: kit.tr("imp.errorsSome", { t: total, n: errors.length }) }) : null,
@@ -199,9 +200,12 @@ async function importsPage(kit) {
       else showResult(kit, result, body, replayed);
     } catch (error) {
       result.replaceChildren();
-      err.textContent = kit.errorText(error);
+      const rows = error.status === 422 && Array.isArray(error.body?.errors);
+      const e422 = error.body?.error;
+      // with the table below, only the summary: the table names each row's sheet, row and column
+      err.textContent = rows && e422 ? (kit.lang() === "en" ? e422.message_en : e422.message) || kit.errorText(error) : kit.errorText(error);
       err.hidden = false;
-      if (error.status === 422 && Array.isArray(error.body?.errors)) result.replaceChildren(errorTable(kit, error.body));
+      if (rows) result.replaceChildren(errorTable(kit, error.body));
     } finally {
       button.disabled = false;
     }
