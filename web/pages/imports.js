@@ -107,10 +107,10 @@ function summary(kit, r) {
 }
 
 function showResult(kit, box, r, replayed) {
-  box.replaceChildren(
+  box.replaceChildren(...[
     replayed ? kit.el("p", { class: "note imp-replayed", text: kit.tr("imp.replayed") }) : null,
     summary(kit, r),
-    r.errors?.length ? errorTable(kit, r) : null);
+    r.errors?.length ? errorTable(kit, r) : null].filter(Boolean));
 }
 
 /** A job: GET /v1/imports/{id} every 2 s while the page shows it, until done or failed. */

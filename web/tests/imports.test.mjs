@@ -55,6 +55,7 @@ describe("批量导入 in Chromium", { skip: !(BASE && GRID_XLSX) && "BASE_URL n
     await page.waitForSelector("#imp-result .imp-done");
     // 2 units + 1 household + 2 heads
     assert.equal((await page.textContent("#imp-result .imp-done")).trim(), "导入完成：写入 5 行，跳过 0 行");
+    assert.equal((await page.textContent("#imp-result")).trim(), "导入完成：写入 5 行，跳过 0 行"); // nothing else (no replay note)
     await shot("i02-written");
     const group = await call("qs-village", "GET", `/v1/units/${GROUP}`);
     assert.equal(group.name, "第十组");
@@ -67,6 +68,7 @@ describe("批量导入 in Chromium", { skip: !(BASE && GRID_XLSX) && "BASE_URL n
     await page.click("#imp-upload");
     await page.waitForSelector("#imp-result .imp-replayed");
     assert.match(await page.textContent("#imp-result .imp-done"), /写入 5 行/);
+    assert.doesNotMatch(await page.textContent("#imp-result"), /null|undefined/);
     assert.equal((await call("qs-village", "GET", `/v1/units/${GROUP}`)).counts.households, 1);
   });
 
