@@ -48,6 +48,13 @@ def _grid_workbook(path: Path, sheets: dict[str, list[list[str]]]) -> Path:
     return path
 
 
+def test_import_logic_under_node() -> None:
+    """The upload's content type from the file name, the accept list, the kinds offered, what an answer means."""
+    done = _run(_node(), "tests/imports_logic.test.mjs")
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    assert "ℹ fail 0" in done.stdout and "ℹ pass 4" in done.stdout, done.stdout[-3000:]
+
+
 def test_import_page_in_chromium(stack: StackProcess, tmp_path: Path) -> None:
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium)"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
