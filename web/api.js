@@ -28,16 +28,17 @@ export function newKey() {
 
 /**
  * Call the API. `headers` adds request headers (Idempotency-Key, If-Match); `raw` returns the Response
- * (for HTML and files). Throws ApiError for a non-2xx answer or a network failure (status 0).
+ * (for HTML and files). A Blob `body` (a chosen file) goes as it is, with the Content-Type of `headers`. Throws ApiError for a non-2xx answer or a network failure (status 0).
  */
 export async function api(path, { method = "GET", body, headers = {}, raw = false, auth = true } = {}) {
   const h = { Accept: raw ? "*/*" : "application/json", ...headers };
-  if (body !== undefined) h["Content-Type"] = "application/json";
+  const bytes = typeof Blob !== "undefined" && body instanceof Blob;
+  if (body !== undefined && !bytes) h["Content-Type"] = "application/json";
   const tok = token();
   if (auth && tok) h.Authorization = `Bearer ${tok}`;
   let res;
   try {
-    res = await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(path, { method, headers: h, body: body === undefined || bytes ? body : JSON.stringify(body) });
   } catch {
     throw new ApiError(0, null);
   }

@@ -9,8 +9,9 @@
 // loading, can, inScope, myUnit, unitCode, me(), route, toast, showError, errorText, opForm, renderValue.
 import * as dashboard from "./dashboard.js";
 import * as deliberation from "./deliberation.js";
+import * as imports from "./imports.js";
 import * as mediation from "./mediation.js";
 import * as scoring from "./scoring.js";
 import * as whistle from "./whistle.js";
 
-export const PAGES = [scoring, mediation, deliberation, whistle, dashboard];
+export const PAGES = [scoring, mediation, deliberation, whistle, dashboard, imports];
