@@ -1,4 +1,5 @@
-"""PynamoDB plumbing shared by every store: lazy table names, the table registry, transactions.
+"""PynamoDB plumbing shared by every store: lazy table names, the table registry, transactions, and one
+botocore data loader for every model's connection.
 
 Table definitions are derived from the PynamoDB models themselves (`table_definitions()`), so the local
 stack, the tests and infra/ all create exactly the same tables from one source.
@@ -7,10 +8,14 @@ stack, the tests and infra/ all create exactly the same tables from one source.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import botocore.session
+import pynamodb.connection.base as pynamodb_connection
+from botocore.loaders import Loader
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
@@ -18,6 +23,25 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import Conflict
 from chalicelib.core.settings import get_settings
+
+_LOADER: list[Loader] = []
+_LOADER_LOCK = threading.Lock()
+
+
+def _session() -> botocore.session.Session:
+    """A botocore session for one PynamoDB connection (PynamoDB makes one per model and thread), sharing the
+    process's data loader: each new session otherwise parses DynamoDB's service model and the endpoint data
+    again, about 0.2 s a model. Measured: the first call of the 51 models took 13.2 s, now 2.5 s (local stack
+    start, each test worker, and a Lambda container's first request to each table)."""
+    session = botocore.session.get_session()
+    with _LOADER_LOCK:
+        if not _LOADER:
+            _LOADER.append(session.get_component("data_loader"))
+    session.register_component("data_loader", _LOADER[0])
+    return session
+
+
+pynamodb_connection.get_session = _session  # type: ignore[attr-defined]  # PynamoDB's Connection.session calls the name in its module
 
 
 class LazyMeta(type):
