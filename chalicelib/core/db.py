@@ -110,12 +110,22 @@ def table_definitions() -> list[dict[str, Any]]:
 
 def create_tables() -> None:
     """Create every registered table that does not exist yet (local stack and tests; infra/ in AWS)."""
+    existing = _table_names()
     for model in all_models():
-        if not model.exists():
-            model.create_table(wait=True)
-            ttl = ttl_attribute_of(model)
-            if ttl:
-                model.update_ttl(ignore_update_ttl_errors=True)
+        if model.Meta.table_name not in existing:
+            model.create_table(wait=True)  # PynamoDB turns on its TTL attribute's expiry too
+
+
+def _table_names() -> set[str]:
+    """Every table of the account and region: one ListTables a hundred, not a DescribeTable each."""
+    names: set[str] = set()
+    after: str | None = None
+    while True:
+        page = _connection().list_tables(exclusive_start_table_name=after)
+        names.update(page.get("TableNames", []))
+        after = page.get("LastEvaluatedTableName")
+        if not after:
+            return names
 
 
 _connections: dict[str | None, Connection] = {}
