@@ -131,3 +131,49 @@ def test_markers_never_leak_from_any_flow(
         assert not any(m in items for m in CLEAR), table
         if "audit" in table:
             assert TEXT_MARK not in items, table
+
+
+def test_markers_never_reach_a_workflow_or_an_agencys_webhook(api: ApiClient) -> None:
+    """Step Functions executions carry ids, steps and times; a webhook carries the ticket's id, kind, status and
+    times. Free text where a cadre typed a phone number (a concern, a whistle's description) reaches neither."""
+    from chalicelib.core.clock import china_today  # noqa: PLC0415
+    from chalicelib.whistle.webhooks import DeliveryModel  # noqa: PLC0415
+
+    z01 = L01.rsplit("-", 1)[0]
+    text = f"{TEXT_MARK} 联系电话 {PHONE_MARK}，身份证 {ID_MARK}"
+    hook = api.post("/v1/webhooks", user="water-bureau", body={"url": "http://127.0.0.1:9/hook", "events": ["*"]})
+    assert hook.status == 201, hook.body
+    concern = api.post("/v1/concerns", user="qs-group",
+                       body={"text": text, "category": "water", "unit": z01, "raised_by": "周建国"})  # fmt: skip
+    assert concern.status == 201, concern.body
+    meeting = {"unit": z01, "title": "第一组屋场恳谈会", "concerns": [concern.json["id"]],
+               "convened_on": china_today().isoformat(), "place": "周家屋场"}  # fmt: skip
+    assert api.post("/v1/deliberations", user="qs-group", body=meeting).status == 201
+    place = {"unit": L01, "address": f"鹊山村第一组{TEXT_MARK}", "lat": 28.05, "long": 112.41}
+    whistle = {"kind": "emergency", "category": "water_supply", "description": text, "location": place}
+    ticket = api.post("/v1/whistle/tickets", user="qs-area", body=whistle)
+    assert ticket.status == 201, ticket.body
+    tid = ticket.json["id"]
+    dispatched = api.post(f"/v1/whistle/tickets/{tid}/dispatch", user="dcq-town", body={"lead": "water", "co": []})
+    assert dispatched.status == 200, dispatched.body
+    reported = api.post(f"/v1/whistle/tickets/{tid}/report-in", user="water-bureau", body={"note": text})
+    assert reported.status == 200, reported.body
+
+    sfn = boto3.client("stepfunctions")
+    executions = [
+        e for m in sfn.list_state_machines()["stateMachines"]
+        for e in sfn.list_executions(stateMachineArn=m["stateMachineArn"])["executions"]
+    ]  # fmt: skip
+    seen: list[str] = []
+    events = 0
+    for e in executions:
+        described = sfn.describe_execution(executionArn=e["executionArn"])
+        history = sfn.get_execution_history(executionArn=e["executionArn"], maxResults=1000)["events"]
+        events += len(history)
+        seen.append(json.dumps([described.get("input"), described.get("output"), history], default=str,
+                               ensure_ascii=False))  # fmt: skip
+    assert len(executions) >= 2 and events >= 4, (len(executions), events)  # the deliberation's and the whistle's
+    assert not [m for m in (*CLEAR, TEXT_MARK) if any(m in s for s in seen)]
+    payloads = [d.payload for d in DeliveryModel.scan()]
+    assert payloads and all(tid in p for p in payloads)  # the agency was told, by id
+    assert not [m for m in (*CLEAR, TEXT_MARK) if any(m in p for p in payloads)]
