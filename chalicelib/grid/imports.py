@@ -327,7 +327,7 @@ def _is_xlsx(data: bytes) -> bool:
     return data[:4] == b"PK\x03\x04" and "[Content_Types].xml" in _zip_names(data, ("压缩文件", "ZIP file"))
 
 
-def read_book(data: bytes, media: str) -> dict[str, Sheet]:
+def read_book(data: bytes) -> dict[str, Sheet]:
     """kind=grid: the sheets by kind, from an .xlsx (sheet titles) or a ZIP of CSV files (file names).
     A sheet or file whose name is no kind is refused, so that a misnamed one is not silently left out."""
     if data[:4] != b"PK\x03\x04":
@@ -363,7 +363,7 @@ def _csv_files(data: bytes) -> dict[str, Sheet]:
 
 def read_upload(kind: str, data: bytes, media: str) -> Sheet | dict[str, Sheet]:
     """What a file of this kind holds: one sheet, or a grid workbook's sheets by kind."""
-    return read_book(data, media) if kind == "grid" else read_file(data, media)
+    return read_book(data) if kind == "grid" else read_file(data, media)
 
 
 def read_file(data: bytes, media: str) -> Sheet:

@@ -37,14 +37,20 @@ def flows(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiClient
     orchestration.reset()
 
 
-def published(api: ApiClient) -> dict[str, Any]:
-    """A resolution of 鹊山村 just published, its notice open for WINDOW seconds."""
+def before_the_villagers(api: ApiClient, title: str, proposal: str) -> str:
+    """A resolution of 鹊山村 through consultation and the party meeting: the villagers' meeting is next."""
     members(api, 1)
-    body = {"village": QS, "title": "第一组机耕道拓宽", "proposal": "机耕道拓宽至 4 米", "branch": BRANCH}
-    decision = ok(api.post("/v1/village-decisions", user="qs-village", body=body), 201)["id"]
+    body = {"village": QS, "title": title, "proposal": proposal, "branch": BRANCH}
+    decision: str = ok(api.post("/v1/village-decisions", user="qs-village", body=body), 201)["id"]
     step_of(api, decision, "consultation")
     ok(api.post(f"/v1/village-decisions/{decision}/consultation", user="qs-village", body={"note": "提交审议"}))
     ok(vote(api, decision, "party_meeting", 1, 1))
+    return decision
+
+
+def published(api: ApiClient) -> dict[str, Any]:
+    """A resolution of 鹊山村 just published, its notice open for WINDOW seconds."""
+    decision = before_the_villagers(api, "第一组机耕道拓宽", "机耕道拓宽至 4 米")
     result: dict[str, Any] = ok(vote(api, decision, "villagers_meeting", 10, 9, entitled=12))
     assert result["stage"] == "objection_window"
     return result
@@ -274,12 +280,7 @@ def test_the_run_reads_the_notice_even_when_a_lapse_rewrote_the_meeting_step(
     `villagers_meeting` on the run again right after the API wrote the notice there. The API completes the
     meeting's task all the same and puts the notice back, since the execution then only waits."""
     api = flows
-    members(api, 1)
-    body = {"village": QS, "title": "第二组路灯", "proposal": "第二组新装路灯 12 盏", "branch": BRANCH}
-    decision = ok(api.post("/v1/village-decisions", user="qs-village", body=body), 201)["id"]
-    step_of(api, decision, "consultation")
-    ok(api.post(f"/v1/village-decisions/{decision}/consultation", user="qs-village", body={"note": "提交审议"}))
-    ok(vote(api, decision, "party_meeting", 1, 1))
+    decision = before_the_villagers(api, "第二组路灯", "第二组新装路灯 12 盏")
     step_of(api, decision, "villagers_meeting")
     write = DeliberationStore.write
 

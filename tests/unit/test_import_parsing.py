@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib.core.errors import BadRequest
 from chalicelib.grid.export import safe
-from chalicelib.grid.import_schemas import CSV, XLSX, ZIP, ExportQuery
+from chalicelib.grid.import_schemas import CSV, XLSX, ExportQuery
 from chalicelib.grid.imports import HEADERS, cell_text, read_book, read_file
 
 HEADER = ",".join(HEADERS["households"])
@@ -110,7 +110,7 @@ UNITS_CSV = "上级编码,本级编码,名称\r\n430182-DCQ-QS,P05,第五片\r\n
 def test_a_grid_zip_reads_its_csv_files_by_name_in_any_folder_and_encoding() -> None:
     households = (HEADER + "\r\n430182-DCQ-QS-P01-Z01-L01,鹊山村1号,张良科,3,,,\r\n").encode("gbk")
     book = read_book(_zip({"宁乡/单元.csv": UNITS_CSV, "宁乡/Households.csv": households,
-                           "__MACOSX/宁乡/._单元.csv": b"\0"}, zipfile.ZIP_DEFLATED), ZIP)  # fmt: skip
+                           "__MACOSX/宁乡/._单元.csv": b"\0"}, zipfile.ZIP_DEFLATED))  # fmt: skip
     assert set(book) == {"units", "households"}
     assert book["units"].rows == [(2, {"上级编码": "430182-DCQ-QS", "本级编码": "P05", "名称": "第五片"})]
     assert book["households"].rows[0][1]["户主姓名"] == "张良科"
@@ -121,7 +121,7 @@ def test_a_damaged_grid_zip_is_a_400_not_a_500() -> None:
     at = data.find("第五片".encode())
     data[at] ^= 1  # the CRC no longer matches
     with pytest.raises(BadRequest) as e:
-        read_book(bytes(data), ZIP)
+        read_book(bytes(data))
     assert e.value.message == "压缩包已损坏、加密或无法解压"
 
 
@@ -135,7 +135,7 @@ def test_a_workbook_broken_inside_a_sheet_is_a_400_not_a_500() -> None:
             if info.filename.endswith("sheet1.xml"):
                 data = data.replace(b'<c r="A2"', b'<c r="A2" t="n"><v>abc</v></c><c r="Z"', 1)
             z.writestr(info, data)
-    for read in (lambda d: read_file(d, XLSX), lambda d: read_book(d, XLSX)):
+    for read in (lambda d: read_file(d, XLSX), read_book):
         with pytest.raises(BadRequest) as e:
             read(out.getvalue())
         assert e.value.message == "无法读取的 .xlsx 工作簿"
