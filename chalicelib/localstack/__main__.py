@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import signal
 import sys
 import threading
@@ -24,6 +25,7 @@ def main() -> None:
     done = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: done.set())
     signal.signal(signal.SIGTERM, lambda *_: done.set())
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: every thread's stack, to stderr
     stack.start()
     print(f"宁乡 governance service / 基层治理服务: {stack.base_url}", flush=True)
     print(f"  OpenAPI: {stack.base_url}/openapi.json   health: {stack.base_url}/health")
@@ -36,9 +38,13 @@ def main() -> None:
         print("      its Open311 api_key: .local/agency-api-key (or GET /local-auth/accounts)")
     print(f"  state saved to {args.state_dir} every {args.save_interval:.0f} s and on exit; Ctrl-C stops everything")
     sys.stdout.flush()
-    done.wait()
-    stack.stop()
-    print("stopped; state saved")
+    # wait in short steps: a signal the kernel hands to another thread sets only a flag, which the main
+    # thread reads between steps (a wait without a timeout would never see it)
+    while not done.wait(0.5):
+        pass
+    print("stopping", flush=True)
+    took = stack.stop()
+    print(f"stopped; state saved ({took})", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,13 +3,17 @@ the web frontend and the local identity provider, all on 127.0.0.1."""
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import json
 import logging
 import mimetypes
 import os
 import socket
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,6 +42,7 @@ API_PREFIXES = ("/v1/", "/health", "/openapi.json", "/open311/")
 OAUTH_PATHS = ("/local-auth/oauth2/authorize", "/local-auth/oauth2/token", "/local-auth/logout")  # localstack/oauth.py
 # web/node_modules holds the frontend's npm packages (`npm ci` in web/); only what pages load is served
 WEB_VENDOR = ("node_modules/echarts/dist/",)
+STOP_GRACE = 20.0  # seconds Ctrl-C waits for the request or job in the app before saving without it
 STATIC_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -66,7 +71,7 @@ class LocalStack:
         self.web_policy = content_security_policy(uploads=[f"http://127.0.0.1:{self.moto_port}"])
         self.oauth = LocalOAuth(self.base_url, WEB_AUDIENCE)  # Cognito's hosted-UI endpoints (web/oidc.js)
         self._stop = threading.Event()
-        self._lock = threading.Lock()  # one request in the app at a time, as in one Lambda container
+        self._lock = _Turn()  # one request in the app at a time, as in one Lambda container
         self._moto: ThreadedMotoServer | None = None
         self._http: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
@@ -144,26 +149,57 @@ class LocalStack:
 
     def _drain_jobs(self) -> None:
         # a job runs like one Lambda invocation: not alongside a request, nor a state save
-        with self._lock:
+        with self._lock.taken("queued jobs"):
             jobs.drain()
 
     def save(self) -> int:
         """Save every table; holds the request lock, since moto's scan fails on a table written meanwhile."""
-        with self._lock:
+        with self._lock.taken("state save"):
             return save_tables(self.state_dir / "tables.json")
 
-    def stop(self) -> None:
+    def stop(self) -> str:
+        """Stop serving, save every table, stop moto; return what each step took (the log shows it)."""
         if self._stop.is_set():
-            return
+            return "already stopped"
         self._stop.set()
+        took: list[str] = []
+        started = time.monotonic()
+
+        def step(what: str) -> None:
+            nonlocal started
+            took.append(f"{what} {time.monotonic() - started:.1f} s")
+            started = time.monotonic()
+
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
+            step("http")
         try:
-            self.save()
+            step(f"{self._final_save()} items saved in")
         finally:
             if self._moto is not None:
                 self._moto.stop()
+                step("moto")
+        return ", ".join(took)
+
+    def _final_save(self) -> int:
+        """The save on stop waits STOP_GRACE seconds for the request or job in the app; one that is still
+        running then is named in the log with every thread's stack, and the tables are saved without it
+        (a scan that meets its write is retried), so Ctrl-C always stops the stack with its state."""
+        if self._lock.acquire(timeout=STOP_GRACE):
+            try:
+                return save_tables(self.state_dir / "tables.json")
+            finally:
+                self._lock.release()
+        holder, held = self._lock.holder()
+        print(f"stopping without waiting for {holder or 'the app'} (busy for {held:.0f} s); every thread:", flush=True)
+        faulthandler.dump_traceback(all_threads=True)
+        for attempt in range(5):
+            try:
+                return save_tables(self.state_dir / "tables.json")
+            except RuntimeError:  # moto's scan over a table the running request writes
+                time.sleep(0.2 * (attempt + 1))
+        return save_tables(self.state_dir / "tables.json")
 
     # -- HTTP --------------------------------------------------------------------------------------
     def _serve(self) -> None:
@@ -287,7 +323,7 @@ def _make_handler(stack: LocalStack, gateway: Any) -> type[BaseHTTPRequestHandle
 
         def _api(self) -> None:
             body = self._body()
-            with stack._lock:
+            with stack._lock.taken(f"{self.command} {urlsplit(self.path).path}"):
                 status, headers, out = call(gateway, self.command, self.path, dict(self.headers.items()), body)
             self._send(status, headers, out)
 
@@ -360,7 +396,42 @@ def wait_until_up(base_url: str, timeout: float = 30.0) -> None:
         time.sleep(0.2)
 
 
+class _Turn:
+    """The app's one-at-a-time lock, which remembers who holds it and since when (for the log on stop)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holder = ("", 0.0)
+
+    def acquire(self, timeout: float = -1) -> bool:
+        return self._lock.acquire(timeout=timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def holder(self) -> tuple[str, float]:
+        """What holds the lock and for how many seconds ("" if nothing does)."""
+        what, since = self._holder
+        return what, (time.monotonic() - since if what else 0.0)
+
+    @contextlib.contextmanager
+    def taken(self, what: str) -> Iterator[None]:
+        with self._lock:
+            self._holder = (what, time.monotonic())
+            try:
+                yield
+            finally:
+                self._holder = ("", 0.0)
+
+
 class _Server(ThreadingHTTPServer):
-    """A listen backlog for a burst of clients (the default of 5 resets the 6th concurrent connection)."""
+    """A listen backlog for a burst of clients (the default of 5 resets the 6th concurrent connection), and
+    quiet about clients that hang up."""
 
     request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a browser closing a tab, a timed-out test client) is not an error."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)

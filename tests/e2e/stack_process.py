@@ -164,6 +164,8 @@ class StackProcess:
             try:
                 self._proc.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
+                self._proc.send_signal(signal.SIGUSR1)  # the stack writes every thread's stack to its log
+                time.sleep(2)
                 self.kill()
                 self._fail(f"the stack did not exit within {STOP_TIMEOUT:.0f} s of SIGINT")
         self._close_log()
