@@ -13,7 +13,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -43,6 +43,7 @@ OAUTH_PATHS = ("/local-auth/oauth2/authorize", "/local-auth/oauth2/token", "/loc
 # web/node_modules holds the frontend's npm packages (`npm ci` in web/); only what pages load is served
 WEB_VENDOR = ("node_modules/echarts/dist/",)
 STOP_GRACE = 20.0  # seconds Ctrl-C waits for the request or job in the app before saving without it
+STEP_LIMIT = 10.0  # seconds for each step of a stop (closing the server, the save after the grace, moto)
 STATIC_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -158,29 +159,26 @@ class LocalStack:
             return save_tables(self.state_dir / "tables.json")
 
     def stop(self) -> str:
-        """Stop serving, save every table, stop moto; return what each step took (the log shows it)."""
+        """Stop serving, save every table, stop moto; return what each step took (the log shows it). Each step
+        has a time limit, so Ctrl-C always ends the process: one that overruns is reported with every
+        thread's stack and left behind (its thread is a daemon)."""
         if self._stop.is_set():
             return "already stopped"
         self._stop.set()
-        took: list[str] = []
-        started = time.monotonic()
+        steps: list[str] = []
+        if self._http is not None:
+            steps.append(_bounded("http", self._close_http, STEP_LIMIT))
+        try:
+            steps.append(_bounded("save", self._final_save, STOP_GRACE + STEP_LIMIT, unit="items"))
+        finally:
+            if self._moto is not None:
+                steps.append(_bounded("moto", self._moto.stop, STEP_LIMIT))
+        return ", ".join(steps)
 
-        def step(what: str) -> None:
-            nonlocal started
-            took.append(f"{what} {time.monotonic() - started:.1f} s")
-            started = time.monotonic()
-
+    def _close_http(self) -> None:
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
-            step("http")
-        try:
-            step(f"{self._final_save()} items saved in")
-        finally:
-            if self._moto is not None:
-                self._moto.stop()
-                step("moto")
-        return ", ".join(took)
 
     def _final_save(self) -> int:
         """The save on stop waits STOP_GRACE seconds for the request or job in the app; one that is still
@@ -394,6 +392,31 @@ def wait_until_up(base_url: str, timeout: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{base_url} did not come up")
         time.sleep(0.2)
+
+
+def _bounded(what: str, fn: Callable[[], object], limit: float, unit: str = "") -> str:
+    """Run one step of the stop in its own thread and wait at most `limit` seconds for it."""
+    result: list[object] = []
+    error: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(fn())
+        except BaseException as e:  # raised again in the caller's thread
+            error.append(e)
+
+    started = time.monotonic()
+    worker = threading.Thread(target=run, name=f"stop-{what}", daemon=True)
+    worker.start()
+    worker.join(limit)
+    if worker.is_alive():
+        print(f"stopping: {what} did not finish within {limit:.0f} s; every thread:", flush=True)
+        faulthandler.dump_traceback(all_threads=True)
+        return f"{what} abandoned after {limit:.0f} s"
+    if error:
+        raise error[0]
+    took = f"{what} {time.monotonic() - started:.1f} s"
+    return f"{took} ({result[0]} {unit})" if unit else took
 
 
 class _Turn:

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +189,10 @@ class StackProcess:
     def assert_stopped_cleanly(self, returncode: int) -> None:
         """Exit code 0, no process left behind, both ports free again."""
         assert returncode == 0, f"exit code {returncode}\n{self.output()[-4000:]}"
+        if "stopping: " in (log := self.output()) or "stopping without waiting" in log:
+            # the stop still ended in time with the state saved; what overran is worth a look, not a red run
+            overran = log[log.find("stopping") :][:4000]
+            warnings.warn(f"the local stack overran a step of its stop:\n{overran}", stacklevel=2)  # listed by -ra
         assert not process_exists(self.pid), f"pid {self.pid} still exists after exit"
         left = {pid for pid in self.children_seen if process_exists(pid)}
         assert left == set(), f"child processes left behind: {left}"

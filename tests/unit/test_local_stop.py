@@ -57,7 +57,7 @@ def test_stop_waits_for_the_request_in_the_app_then_saves(local: LocalStack, mon
     threading.Timer(0.2, release.set).start()  # the request ends within the grace
     took = local.stop()
     assert saves.calls == 1
-    assert "7 items saved" in took
+    assert "(7 items)" in took
     assert local._lock.holder() == ("", 0.0)
 
 
@@ -73,10 +73,38 @@ def test_a_request_stuck_past_the_grace_is_named_and_the_state_saved_anyway(
     started = time.monotonic()
     took = local.stop()
     assert time.monotonic() - started < 5
-    assert "7 items saved" in took
+    assert "(7 items)" in took
     assert saves.calls == 3  # two scans met the running request's writes and were retried
     assert "stopping without waiting for GET /v1/mediation/cases" in capsys.readouterr().out
     assert dumped == [{"all_threads": True}]
     release.set()
     holder.join(5)
     assert local.stop() == "already stopped"
+
+
+def test_a_step_that_hangs_is_left_behind_and_reported(
+    local: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A save that never returns (a moto call that never answers) does not keep Ctrl-C from ending the process."""
+    monkeypatch.setattr(stack_module, "STEP_LIMIT", 0.3)
+    never = threading.Event()
+    monkeypatch.setattr(stack_module, "save_tables", lambda path: never.wait(10))
+    monkeypatch.setattr(faulthandler, "dump_traceback", lambda **kw: None)
+    started = time.monotonic()
+    took = local.stop()
+    assert time.monotonic() - started < 3
+    assert took == "save abandoned after 1 s"
+    assert "stopping: save did not finish within 1 s" in capsys.readouterr().out
+    never.set()
+
+
+def test_a_step_that_fails_still_stops_moto(local: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(path: Path) -> int:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(stack_module, "save_tables", broken)
+    stopped: list[bool] = []
+    local._moto = type("Moto", (), {"stop": lambda self: stopped.append(True)})()
+    with pytest.raises(OSError, match="disk full"):
+        local.stop()
+    assert stopped == [True]
