@@ -9,7 +9,9 @@ The whole file is checked first and every bad row is reported, `{"row", "column"
 nothing is written (`mode=all_or_nothing`, 422), unless `mode=valid_rows_only`: then the valid rows are
 written and the bad ones listed as skipped; `mode=validate_only` checks and reports, and writes nothing.
 
-Writing is a bulk path, not N single writes: the new items go out with BatchWriteItem, then the subtree
+Writing is a bulk path, not N single writes: new units go out first, 100 a TransactWriteItems, each under
+`attribute_not_exists(code)` (a unit created through the API since the check makes the file a 409, and the
+units it wrote are deleted again); the other new items go out with BatchWriteItem, then the subtree
 counters move with one ADD per affected unit, aggregated over the whole file, 100 units a TransactWriteItems;
 heads are set the same way, 100 a transaction, each under a condition (`attribute_not_exists(head)`). An
 import is audited per file, not per row: one audit event (entity type "import", the import id) records who
@@ -32,6 +34,7 @@ in the request, then written by a background job (core/jobs.py): 202 and `GET /v
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -560,8 +563,7 @@ class Checker:
                 members=0,
                 heads=0,
                 children=0,
-                tag_counts={},
-                version=1,
+                tag_counts={},  # no version: the put writes 1, under `attribute_not_exists(version)`
             )
             state.new[unit.code] = item
             if parent.code in existing:
@@ -1047,19 +1049,18 @@ TRANSACT_MAX = 100  # actions per TransactWriteItems (the DynamoDB limit)
 CONFLICT_RETRIES = 5
 
 
-def _transact_units(ops: list[tuple[str, list[Any], Any]]) -> set[int]:
-    """Up to 100 UpdateItems of units (code, actions, condition or None) in one TransactWriteItems: applied
-    whole, or not at all. Returns the positions whose condition failed (nothing was applied then), or an empty
-    set once applied. Each attempt has its own ClientRequestToken (botocore's retries of one attempt apply it
-    once); a conflict with a concurrent write of one of the units is retried after a pause."""
+def _transact(build: Callable[[Any], None]) -> set[int]:
+    """One TransactWriteItems of up to 100 actions, which `build(tx)` adds: applied whole, or not at all.
+    Returns the positions whose condition failed (nothing was applied then), or an empty set once applied.
+    Each attempt has its own ClientRequestToken (botocore's retries of one attempt apply it once); a
+    conflict with a concurrent write of one of the items is retried after a pause."""
     from pynamodb.exceptions import TransactWriteError  # noqa: PLC0415 - the import path only
     from pynamodb.transactions import TransactWrite  # noqa: PLC0415
 
     for attempt in range(CONFLICT_RETRIES):
         try:
             with TransactWrite(connection=db_connection(), client_request_token=uuid.uuid4().hex) as tx:
-                for code, actions, condition in ops:
-                    tx.update(UnitSystemModel(code), actions=actions, condition=condition)
+                build(tx)
             return set()
         except TransactWriteError as e:
             reasons = [r.code if r is not None else None for r in (e.cancellation_reasons or [])]
@@ -1070,6 +1071,43 @@ def _transact_units(ops: list[tuple[str, list[Any], Any]]) -> set[int]:
                 raise
             time.sleep(0.05 * 2**attempt)
     raise AssertionError("unreachable")  # pragma: no cover - the last attempt returns or raises
+
+
+def _transact_units(ops: list[tuple[str, list[Any], Any]]) -> set[int]:
+    """Up to 100 UpdateItems of units (code, actions, condition or None) in one TransactWriteItems."""
+
+    def build(tx: Any) -> None:
+        for code, actions, condition in ops:
+            tx.update(UnitSystemModel(code), actions=actions, condition=condition)
+
+    return _transact(build)
+
+
+def _create_units(units: list[UnitModel]) -> set[int]:
+    """Up to 100 new units in one TransactWriteItems, each put under `attribute_not_exists(code)` (and
+    PynamoDB's own condition on the version it starts at 1): a unit created through the API since the check
+    is never overwritten. Returns the positions of such units (nothing was written then)."""
+
+    def build(tx: Any) -> None:
+        for unit in units:
+            tx.save(unit, condition=UnitModel.code.does_not_exist())
+
+    return _transact(build)
+
+
+def _delete_units(units: list[UnitModel]) -> None:
+    """Undo `_create_units`: delete them, each only while it is still the version this file wrote (a unit a
+    cadre changed in the meantime is left as it is)."""
+
+    for start in range(0, len(units), TRANSACT_MAX):
+        chunk = units[start : start + TRANSACT_MAX]
+        while chunk and (failed := _transact(functools.partial(_delete_each, chunk))):
+            chunk = [u for i, u in enumerate(chunk) if i not in failed]
+
+
+def _delete_each(units: list[UnitModel], tx: Any) -> None:
+    for unit in units:
+        tx.delete(unit)  # under PynamoDB's condition on the version
 
 
 def _add_counters(chunk: list[tuple[str, list[Any]]]) -> None:
@@ -1086,7 +1124,8 @@ def _update_unit(code: str, actions: list[Any], condition: Any = None) -> None:
 
 
 class BulkWriter:
-    """Writes a checked plan: BatchWriteItem for the items, TransactWriteItems of 100 units for counters.
+    """Writes a checked plan: new units 100 a TransactWriteItems under `attribute_not_exists(code)`,
+    BatchWriteItem for the other items, TransactWriteItems of 100 units for counters.
 
     Households and units: the items first, then the counters. Appointments: the counters first, as the
     appointed unit's update also sets its head under `attribute_not_exists(head)` (100 units a transaction);
@@ -1120,6 +1159,7 @@ class BulkWriter:
         if plan.kind == "grid":
             return self._grid(plan)
         if plan.kind != "appointments":
+            self._new_units(plan.rows)
             self._put_all(plan.rows)
             self._counters(plan, plan.rows)
             return []
@@ -1131,22 +1171,28 @@ class BulkWriter:
         return lost
 
     def _grid(self, plan: Plan) -> list[RowError]:
-        """A grid workbook. Heads of units that existed before go first, under their conditions (as an
-        appointments file's); then the new units take their counters and heads into their own items, so each is
-        written once; then every item, by BatchWriteItem; last, one ADD for each existing unit above them."""
+        """A grid workbook. The new units take their counters and heads into their own items and are created
+        first, each once and only if its code is still free; then the heads of units that existed before, under
+        their conditions (as an appointments file's: in all_or_nothing a lost one deletes the new units again);
+        then the other items, by BatchWriteItem; last, one ADD for each existing unit above them."""
         deltas, tags = _aggregate(plan, plan.rows)
         new = {p.item.code: p.item for p in plan.rows if isinstance(p.item, UnitModel)}
         heads = [p for p in plan.rows if p.head is not None]
-        self.sent = len(plan.rows)
-        lost = self._heads([p for p in heads if _unit(p).code not in new], deltas)
         for planned in heads:
             if (unit := new.get(_unit(planned).code)) is not None:
                 unit.head = planned.head
-        for code, unit in new.items():
-            delta, counts = deltas.pop(code, {}), tags.pop(code, {})
+        for code, unit in new.items():  # the chains of the existing units hold no new unit: their heads
+            delta, counts = deltas.pop(code, {}), tags.pop(code, {})  # lost below change none of these counts
             for counter in ("households", "residents", "heads"):
                 setattr(unit, counter, int(getattr(unit, counter)) + delta.get(counter, 0))
             unit.tag_counts = {t: n for t, n in counts.items() if n}
+        created = self._new_units(plan.rows)
+        self.sent = len(plan.rows)
+        try:
+            lost = self._heads([p for p in heads if _unit(p).code not in new], deltas)
+        except Conflict:  # all_or_nothing: the new units go too
+            _delete_units(created)
+            raise
         lost_rows = {(e.sheet, e.row) for e in lost}
         self.sent = 0
         self._put_all([p for p in plan.rows if (p.sheet, p.row) not in lost_rows])
@@ -1177,6 +1223,31 @@ class BulkWriter:
                 self.progress(done)
         return lost
 
+    def _new_units(self, rows: list[Planned]) -> list[UnitModel]:
+        """Create the file's new units first, 100 a transaction, each only if its code is still free. A unit
+        created through the API since the check makes the file a 409 in either mode (its rows, the rows
+        under it and the counts of the units above all assumed it new): the units this file created are
+        deleted again and nothing else is written."""
+        planned = [p for p in rows if isinstance(p.item, UnitModel)]
+        created: list[UnitModel] = []
+        for start in range(0, len(planned), TRANSACT_MAX):
+            chunk = planned[start : start + TRANSACT_MAX]
+            units = [p.item for p in chunk if isinstance(p.item, UnitModel)]
+            self.sent += len(chunk)
+            failed = _create_units(units)
+            if failed:
+                _delete_units(created)
+                self.sent = 0
+                meanwhile = "该编码的单元刚刚已被创建 / a unit with this code was created meanwhile"
+                taken = [RowError(chunk[i].row, "本级编码", meanwhile, chunk[i].sheet) for i in sorted(failed)]
+                raise Conflict(
+                    f"第{taken[0].row}行的单元刚刚已被他人创建，未写入任何数据，请刷新后重试",
+                    "A unit in the file was created meanwhile; nothing was written",
+                    [FieldError(e.path, e.message) for e in taken],
+                )
+            created += units
+        return created
+
     def _put_all(self, rows: list[Planned]) -> None:
         done = 0
         for start in range(0, len(rows), PROGRESS_EVERY):
@@ -1191,8 +1262,9 @@ class BulkWriter:
     def _put(chunk: list[Planned]) -> None:
         by_model: dict[type[Model], list[Model]] = defaultdict(list)
         for planned in chunk:
-            by_model[type(planned.item)].append(planned.item)
-            if isinstance(planned.item, UnitModel):
+            if not isinstance(planned.item, UnitModel):  # units are created first (`_new_units`)
+                by_model[type(planned.item)].append(planned.item)
+            else:
                 unit = planned.item
                 by_model[SearchTermModel] += [
                     SearchTermModel(t, unit.path, unit_code=unit.code, name=unit.name, level=unit.level)
@@ -1474,7 +1546,9 @@ class ImportService:
             self._fail(record, f"{e.message} / {e.message_en}", [])
             raise
         except Exception:
-            # what may be in the tables is recorded: the same file is then not run again on its own
+            # what may be in the tables is recorded: the same file is then not run again on its own (a units
+            # file's units count twice in `sent`, created first and then in their rows' batch)
+            writer.sent = min(writer.sent, len(plan.rows))
             record.update(
                 actions=[
                     ImportModel.status.set("failed"),

@@ -248,6 +248,47 @@ def test_units_file_builds_a_subtree_parents_first_and_names_each_bad_row(api: A
     assert f"{QS}-P01-Z03" in [u["code"] for u in found]
 
 
+@pytest.mark.parametrize("mode", ["all_or_nothing", "valid_rows_only"])
+def test_a_unit_created_while_the_file_is_written_is_kept_and_the_file_is_a_409(
+    api: ApiClient, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """Units go out two a transaction here (100 in production). After the check, a cadre creates 第五组 (Z05)
+    through the API. The file's first chunk (Z03 and its 邻) is written, the second meets Z05: the file is a
+    409 in either mode, its units are deleted again, and the cadre's 第五组 stays as she made it."""
+    monkeypatch.setattr(imports, "TRANSACT_MAX", 2)
+    checked = imports.Checker._units_plan
+
+    def then_someone_creates(self: imports.Checker, sheet: imports.Sheet) -> imports.Plan:
+        plan = checked(self, sheet)
+        body = {"parent": f"{QS}-P01", "segment": "Z05", "name": "抢先建的第五组"}
+        assert api.post("/v1/units", user="qs-village", body=body).status == 201
+        return plan
+
+    monkeypatch.setattr(imports.Checker, "_units_plan", then_someone_creates)
+    children_before = counts(api, f"{QS}-P01")["children"]
+    rows = [
+        ["上级编码", "本级编码", "名称"],
+        [f"{QS}-P01", "Z03", "第三组"],  # 2
+        [f"{QS}-P01-Z03", "L01", "第三组第一邻"],  # 3
+        [f"{QS}-P01", "Z04", "第四组"],  # 4
+        [f"{QS}-P01", "Z05", "第五组"],  # 5: created meanwhile
+    ]
+    answer = post(api, xlsx(rows), "units", mode=mode)
+    assert (answer.status, answer.error_code) == (409, "conflict"), answer.body
+    assert answer.json["error"]["message"].startswith("第5行的单元刚刚已被他人创建")
+    assert [f["path"] for f in answer.json["error"]["fields"]] == ["row 5/本级编码"]
+    assert [UnitModel.count(f"{QS}-P01-{z}") for z in ("Z03", "Z03-L01", "Z04")] == [0, 0, 0]  # undone
+    z05 = api.get(f"/v1/units/{QS}-P01-Z05", user="qs-village").json
+    assert (z05["name"], z05["version"], z05["counts"]["children"]) == ("抢先建的第五组", 1, 0)
+    assert counts(api, f"{QS}-P01")["children"] == children_before + 1  # the cadre's unit only
+    assert api.get("/v1/units?q=dsz", user="qs-village").json["items"] == []  # no search term of 第三组
+    monkeypatch.setattr(imports.Checker, "_units_plan", checked)
+    again = post(api, xlsx(rows), "units", mode="valid_rows_only")  # uploaded again: Z05 is now a plain error
+    assert again.status == 201, again.body
+    assert (again.json["written"], [(e["row"], e["column"]) for e in again.json["errors"]]) == (3, [(5, "本级编码")])
+    assert counts(api, f"{QS}-P01")["children"] == children_before + 3
+
+
 def test_appointments_file_sets_heads_once_per_unit(api: ApiClient) -> None:
     rows = [
         ["单元编码", "姓名", "手机号", "是否党员", "任职日期"],

@@ -163,6 +163,52 @@ def test_heads_of_units_that_existed_keep_their_condition(api: ApiClient) -> Non
     assert (l03["head"]["person_name"], l03["head"]["phone"]) == ("王五", "137****7000")
 
 
+@pytest.mark.parametrize("meanwhile", ["a new unit is created", "an existing unit gets a head"])
+def test_a_race_with_a_cadre_leaves_her_change_and_nothing_of_the_workbook(
+    api: ApiClient, monkeypatch: pytest.MonkeyPatch, meanwhile: str
+) -> None:
+    """After the check and before the write, a cadre either creates the workbook's last unit (第五组 under the
+    existing P01) through the API, or appoints a 邻长 to an existing 邻 the workbook also appoints
+    (all_or_nothing). Units go out two a transaction here, so P07's first units are written before the race
+    is met. Either way the workbook is a 409, its new units are deleted again, no household of it is
+    written, and the counts move by the cadre's change only."""
+    monkeypatch.setattr(imports, "TRANSACT_MAX", 2)
+    checked = imports.Checker._grid_plan
+    existing = f"{QS}-P01-Z01-L02"
+
+    def then_the_cadre(self: imports.Checker, book: dict[str, imports.Sheet]) -> imports.Plan:
+        plan = checked(self, book)
+        if meanwhile == "a new unit is created":
+            body = {"parent": f"{QS}-P01", "segment": "Z05", "name": "抢先建的第五组"}
+            assert api.post("/v1/units", user="qs-village", body=body).status == 201
+        else:
+            body = {"person_name": "抢先", "phone": "13300133000", "start": "2024-02-01"}
+            assert api.post(f"/v1/units/{existing}/appointments", user="qs-village", body=body).status == 201
+        return plan
+
+    monkeypatch.setattr(imports.Checker, "_grid_plan", then_the_cadre)
+    rows = area_rows("P07")
+    rows["units"].append([f"{QS}-P01", "Z05", "第五组"])  # row 9
+    rows["appointments"].append([existing, "李春华", "13900139000", "否", "2024-04-01"])  # row 7
+    before, p01_before = counts(api, QS), counts(api, f"{QS}-P01")
+    mode = "valid_rows_only" if meanwhile == "a new unit is created" else "all_or_nothing"
+    book = workbook({"单元": rows["units"], "住户": rows["households"], "任职": rows["appointments"]})
+    answer = post(api, book, "grid", mode=mode)
+    assert (answer.status, answer.error_code) == (409, "conflict"), answer.body
+    assert [f["path"] for f in answer.json["error"]["fields"]] == (
+        ["单元/row 9/本级编码"] if meanwhile == "a new unit is created" else ["任职/row 7/单元编码"]
+    )
+    below = ("", "-Z01", "-Z02", "-Z01-L01", "-Z01-L02", "-Z02-L01", "-Z02-L02")
+    assert [c for c in below if UnitModel.count(f"{QS}-P07{c}")] == []  # written, then deleted again
+    assert list(HouseholdModel.scan(HouseholdModel.unit_path.startswith("430182/DCQ/QS/P07"))) == []
+    after, p01_after = counts(api, QS), counts(api, f"{QS}-P01")
+    assert (after["households"], after["children"]) == (before["households"], before["children"])
+    cadre = {"a new unit is created": (0, 1), "an existing unit gets a head": (1, 0)}[meanwhile]
+    assert (after["heads"], p01_after["children"]) == (before["heads"] + cadre[0], p01_before["children"] + cadre[1])
+    if meanwhile == "a new unit is created":
+        assert api.get(f"/v1/units/{QS}-P01-Z05", user="qs-village").json["name"] == "抢先建的第五组"
+
+
 def test_the_grid_template_imports_as_it_is_and_a_second_upload_replays(api: ApiClient) -> None:
     template = api.get("/v1/imports/templates/grid", user="qs-village", headers={"Accept": XLSX})
     assert template.status == 200
