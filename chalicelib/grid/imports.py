@@ -48,14 +48,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.models import Model
 
-from chalicelib.core import jobs
+from chalicelib.core import clock, jobs
 from chalicelib.core.audit import Actor, AuditStore
 from chalicelib.core.auth import Principal
 from chalicelib.core.catalogue import CatalogueEntryModel, CatalogueStore
@@ -86,6 +86,9 @@ from chalicelib.members.store import MemberIdentityModel, MemberModel, MemberSto
 
 JOB_THRESHOLD = 2000  # more data rows than this: checked in the request, written by a background job
 PROGRESS_EVERY = 500  # a job records its progress after every this many rows
+# A job runs in the jobs function (timeout 900 s in infra/) and a small file in the API function (29 s): an
+# import still `running` this long after its last update was stopped by its timeout (or a crash) mid-way.
+STALLED_AFTER = 900 + 60
 MAX_STORED_ERRORS = 1000  # the import record keeps the first errors (a DynamoDB item is at most 400 KB)
 MAX_XLSX_UNPACKED = 200 * 1024 * 1024  # a 10 MB .xlsx that unpacks to more is refused (zip bomb)
 SEGMENT = re.compile(r"^[A-Z0-9]{1,12}$")
@@ -201,7 +204,7 @@ def import_id(sub: str, kind: str, sha256: str) -> str:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+    return clock.utc_now().isoformat(timespec="milliseconds")
 
 
 # -- reading the file ------------------------------------------------------------------------------------
@@ -1451,6 +1454,8 @@ class ImportService:
         if mode == "validate_only":
             return self._validate(principal, actor, key=key, kind=kind, sha=sha, sheet=read_upload(kind, data, media))
         previous = self._record(key)
+        if previous is not None:
+            previous = _settle(previous)
         if previous is not None and not _may_run_again(previous):
             return Submitted(200, _view(previous, replayed=True).model_dump(mode="json"))
         plan = Checker(principal, key, catalogue=self.catalogue).check(kind, read_upload(kind, data, media))
@@ -1651,7 +1656,39 @@ class ImportService:
         record = self._record(key)
         if record is None or not (record.sub == principal.sub or principal.sees_unit(record.scope)):
             raise not_found("导入记录", "Import")
-        return _view(record)
+        return _view(_settle(record))
+
+
+def _settle(record: ImportModel) -> ImportModel:
+    """An import `running` for longer than its function may run was stopped mid-way (a Lambda timeout, a
+    crash) and no code of it is left to say so: record it as failed, with how many rows may have been written
+    (the rows done and the batch in flight), so the cadre sees it and the same file is not run again on its
+    own. Conditional on the update it saw: a job that is still alive (it just wrote its progress) stays."""
+    if record.status != "running":
+        return record
+    idle = clock.utc_now() - datetime.fromisoformat(record.updated_at)
+    if idle.total_seconds() <= STALLED_AFTER:
+        return record
+    sent = min(int(record.rows_total), int(record.rows_done) + PROGRESS_EVERY)
+    minutes = round(idle.total_seconds() / 60)
+    try:
+        record.update(
+            actions=[
+                ImportModel.status.set("failed"),
+                ImportModel.written.set(sent),
+                ImportModel.message.set(
+                    f"导入中断（{minutes} 分钟无进展），前 {sent} 行可能已写入，请联系管理员核对 / "
+                    f"the import stopped ({minutes} minutes without progress); up to {sent} rows may have been written"
+                ),
+                ImportModel.updated_at.set(_now()),
+            ],
+            condition=(ImportModel.status == "running") & (ImportModel.updated_at == record.updated_at),
+        )
+    except UpdateError as e:
+        if e.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        record.refresh()  # settled by another reader, or the job moved on
+    return record
 
 
 def _may_run_again(record: ImportModel) -> bool:

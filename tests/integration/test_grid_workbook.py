@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import timedelta
 from typing import Any
 
 import openpyxl
 import pytest
 
-from chalicelib.core import jobs
+from chalicelib.core import clock, jobs
 from chalicelib.grid import imports
 from chalicelib.grid.store import AppointmentModel, HouseholdModel, UnitModel
 from tests.integration.test_grid_imports import HOUSEHOLD_HEADERS, XLSX, counts, csv_bytes, post
@@ -257,3 +258,40 @@ def test_an_empty_workbook_is_refused_and_a_big_one_runs_as_a_job(
     done = api.get(f"/v1/imports/{queued.json['id']}", user="qs-village").json
     assert (done["status"], done["written"], done["rows_total"]) == ("done", 19, 19)
     assert subtree(api, "P04")[""][0]["households"] == 7
+
+
+class Killed(BaseException):
+    """The jobs function stopped by its timeout: no `except Exception` of the job runs."""
+
+
+def test_a_job_stopped_by_its_timeout_is_reported_failed_once_it_cannot_be_running(
+    api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job dies after creating P04's units and before its households: it stays `running` while the jobs
+    function could still be at work (15 minutes), then reads as failed, with how many rows may have been
+    written; the same file uploaded again replays that, instead of running a second time over the first."""
+    monkeypatch.setattr(imports, "JOB_THRESHOLD", 10)
+    book = workbook({label: area_rows("P04")[kind] for kind, label in imports.GRID_SHEETS})
+    queued = post(api, book, "grid")
+    assert queued.status == 202, queued.body
+    path = f"/v1/imports/{queued.json['id']}"
+
+    def killed(self: imports.BulkWriter, rows: list[imports.Planned]) -> None:
+        raise Killed
+
+    monkeypatch.setattr(imports.BulkWriter, "_put_all", killed)
+    with pytest.raises(Killed):
+        jobs.drain()
+    assert UnitModel.count(f"{QS}-P04") == 1  # its units were written before it died
+    assert api.get(path, user="qs-village").json["status"] == "running"
+
+    started = clock.utc_now()
+    monkeypatch.setattr(clock, "utc_now", lambda: started + timedelta(minutes=15))
+    assert api.get(path, user="qs-village").json["status"] == "running"  # the function may still be at work
+    monkeypatch.setattr(clock, "utc_now", lambda: started + timedelta(minutes=17))
+    stopped = api.get(path, user="dcq-town").json  # whoever reads it first
+    assert (stopped["status"], stopped["written"], stopped["rows_total"]) == ("failed", 19, 19)
+    assert stopped["message"].startswith("导入中断（17 分钟无进展），前 19 行可能已写入，请联系管理员核对")
+    assert api.get(path, user="qs-village").json == stopped  # settled once
+    again = post(api, book, "grid")
+    assert (again.status, again.json["status"], again.json["replayed"]) == (200, "failed", True)
