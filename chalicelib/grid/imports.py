@@ -1255,7 +1255,7 @@ class BulkWriter:
         done = 0
         for start in range(0, len(rows), PROGRESS_EVERY):
             chunk = rows[start : start + PROGRESS_EVERY]
-            self.sent += len(chunk)
+            self.sent = max(self.sent, done + len(chunk))  # a units file's rows count from their creation on
             self._put(chunk)
             done += len(chunk)
             if self.progress is not None:
@@ -1551,9 +1551,7 @@ class ImportService:
             self._fail(record, f"{e.message} / {e.message_en}", [])
             raise
         except Exception:
-            # what may be in the tables is recorded: the same file is then not run again on its own (a units
-            # file's units count twice in `sent`, created first and then in their rows' batch)
-            writer.sent = min(writer.sent, len(plan.rows))
+            # what may be in the tables is recorded: the same file is then not run again on its own
             record.update(
                 actions=[
                     ImportModel.status.set("failed"),

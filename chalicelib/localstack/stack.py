@@ -190,7 +190,7 @@ class LocalStack:
             finally:
                 self._lock.release()
         holder, held = self._lock.holder()
-        print(f"stopping without waiting for {holder or 'the app'} (busy for {held:.0f} s); every thread:", flush=True)
+        print(f"stopping: not waiting for {holder or 'the app'} (busy for {held:.0f} s); every thread:", flush=True)
         faulthandler.dump_traceback(all_threads=True)
         for attempt in range(5):
             try:

@@ -189,7 +189,7 @@ class StackProcess:
     def assert_stopped_cleanly(self, returncode: int) -> None:
         """Exit code 0, no process left behind, both ports free again."""
         assert returncode == 0, f"exit code {returncode}\n{self.output()[-4000:]}"
-        if "stopping: " in (log := self.output()) or "stopping without waiting" in log:
+        if "stopping: " in (log := self.output()):  # what the stack prints of a step it did not wait for
             # the stop still ended in time with the state saved; what overran is worth a look, not a red run
             overran = log[log.find("stopping") :][:4000]
             warnings.warn(f"the local stack overran a step of its stop:\n{overran}", stacklevel=2)  # listed by -ra

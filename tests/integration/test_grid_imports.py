@@ -289,6 +289,24 @@ def test_a_unit_created_while_the_file_is_written_is_kept_and_the_file_is_a_409(
     assert counts(api, f"{QS}-P01")["children"] == children_before + 3
 
 
+def test_a_units_file_that_breaks_after_its_units_says_every_row_may_be_written(
+    api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The units are created, then the counters fail: the record says all 3 rows may be in the tables (each
+    row counted once, though its unit and its search terms went out in two steps)."""
+
+    def broken(self: imports.BulkWriter, plan: imports.Plan, rows: list[imports.Planned]) -> None:
+        raise RuntimeError("DynamoDB went away")
+
+    monkeypatch.setattr(imports.BulkWriter, "_counters", broken)
+    rows = [["上级编码", "本级编码", "名称"], [f"{QS}-P01", "Z03", "第三组"], [f"{QS}-P01", "Z04", "第四组"],
+            [f"{QS}-P01-Z03", "L01", "第三组第一邻"]]  # fmt: skip
+    assert post(api, xlsx(rows), "units").status == 500
+    (record,) = [r for r in imports.ImportModel.scan() if r.kind == "units"]
+    assert (record.status, record.written) == ("failed", 3)
+    assert record.message.startswith("导入中断，前 3 行可能已写入")
+
+
 def test_appointments_file_sets_heads_once_per_unit(api: ApiClient) -> None:
     rows = [
         ["单元编码", "姓名", "手机号", "是否党员", "任职日期"],

@@ -75,7 +75,7 @@ def test_a_request_stuck_past_the_grace_is_named_and_the_state_saved_anyway(
     assert time.monotonic() - started < 5
     assert "(7 items)" in took
     assert saves.calls == 3  # two scans met the running request's writes and were retried
-    assert "stopping without waiting for GET /v1/mediation/cases" in capsys.readouterr().out
+    assert "stopping: not waiting for GET /v1/mediation/cases" in capsys.readouterr().out
     assert dumped == [{"all_threads": True}]
     release.set()
     holder.join(5)
